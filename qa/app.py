@@ -1,0 +1,106 @@
+"""create_app(settings): wires store, broker, hub and commands; the lifespan opens and closes them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from qa.broker import create_broker
+from qa.commands import Commands
+from qa.domain.errors import DomainError, Unavailable
+from qa.ratelimit import RateLimiter
+from qa.realtime.hub import Hub
+from qa.settings import Settings
+from qa.store import create_store
+from qa.web import api, errors, openapi, pages, ws
+from qa.web.identity import ParticipantMiddleware
+from qa.web.security import SecurityHeadersMiddleware
+
+log = logging.getLogger("floor")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready only when storage and broker answer, and not while draining for shutdown."""
+    state = request.app.state
+    if getattr(state, "draining", False):
+        return JSONResponse({"status": "draining"}, status_code=503, headers={"Retry-After": "5"})
+    try:
+        await state.store.ping()
+        await state.broker.ping()
+    except Unavailable as exc:
+        return JSONResponse(errors.error_body("unavailable", exc.message), status_code=503,
+                            headers={"Retry-After": "2"})
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    store = create_store(settings)
+    broker = create_broker(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.open()
+        await broker.open()
+        app.state.limiter = _limiter(settings, store)
+        try:
+            yield
+        finally:
+            app.state.draining = True
+            await app.state.hub.close_all(1012, "server restarting")
+            await broker.close()
+            await store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/openapi.json", openapi.spec),
+            *api.routes,
+            *ws.routes,
+            *pages.routes,
+            Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors),
+            Middleware(ParticipantMiddleware, secret_key=settings.secret_key),
+        ],
+        exception_handlers={
+            DomainError: errors.on_domain_error,
+            HTTPException: errors.on_http_error,
+            Exception: errors.on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.broker = broker
+    app.state.hub = Hub(store, broker, settings)
+    app.state.commands = Commands(store, broker, limits=settings.limits, prefix=settings.redis_prefix)
+    app.state.templates = Jinja2Templates(directory=str(pages.TEMPLATES))
+    app.state.limiter = RateLimiter()
+    app.state.draining = False
+    return app
+
+
+def _limiter(settings: Settings, store: object) -> RateLimiter:
+    client = getattr(store, "client", None)
+    if settings.redis_url and client is not None:
+        from qa.ratelimit import RedisRateLimiter
+
+        return RedisRateLimiter(client, settings.redis_prefix)
+    return RateLimiter()

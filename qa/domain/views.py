@@ -1,0 +1,181 @@
+"""What each viewer may see: one set of rules for snapshots, live events and replays alike."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from qa.domain import polls as poll_rules
+from qa.domain.model import (
+    PUBLIC_STATUSES,
+    Change,
+    Event,
+    Note,
+    Poll,
+    PollStatus,
+    PollTally,
+    Question,
+    ResultsVisibility,
+    Role,
+    Status,
+    Viewer,
+)
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def participant_tag(participant: str) -> str:
+    """A stable, non-reversible handle so moderators can tell askers apart (and ban) without the cookie id."""
+    return hashlib.sha256(participant.encode()).hexdigest()[:10]
+
+
+# -- questions -------------------------------------------------------------------------------------
+
+def question_visible(status: Status, author: str, viewer: Viewer) -> bool:
+    if viewer.role is Role.MODERATOR or status in PUBLIC_STATUSES:
+        return True
+    own = viewer.role is Role.ATTENDEE and viewer.participant is not None and author == viewer.participant
+    return own and status in (Status.PENDING, Status.MERGED)
+
+
+def question_view(q: Question, viewer: Viewer, voted: bool) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": q.id, "text": q.text, "name": q.name, "affiliation": q.affiliation, "status": q.status.value,
+        "votes": q.votes, "highlighted": q.highlighted, "segment": q.segment, "created_at": iso(q.created_at),
+        "mine": viewer.participant is not None and q.author == viewer.participant, "voted": voted,
+        "language": q.language, "answered_at": iso(q.answered_at), "merged_into": q.merged_into,
+    }
+    if viewer.role is Role.MODERATOR:
+        view.update(original_text=q.original_text, flagged=q.flagged, participant=participant_tag(q.author))
+    return view
+
+
+# -- polls -----------------------------------------------------------------------------------------
+
+def poll_visible(poll: Poll, viewer: Viewer) -> bool:
+    """Drafts (never opened) are the moderator's business only."""
+    return viewer.role is Role.MODERATOR or poll.opened_once
+
+
+def results_visible(poll: Poll, viewer: Viewer) -> bool:
+    if viewer.role is not Role.ATTENDEE:
+        return True
+    if poll.results is ResultsVisibility.LIVE:
+        return True
+    return poll.results is ResultsVisibility.CLOSED and poll.status is PollStatus.CLOSED
+
+
+def poll_view(poll: Poll, tally: PollTally, viewer: Viewer, mine: list[str] | None = None) -> dict[str, Any]:
+    shown = results_visible(poll, viewer)
+    return {
+        "id": poll.id, "title": poll.title, "kind": poll.kind.value, "options": poll.options,
+        "scale": poll.scale, "labels": poll.labels, "max_choices": poll.max_choices, "status": poll.status.value,
+        "results_visibility": poll.results.value, "segment": poll.segment,
+        "results": poll_rules.results(poll, tally) if shown else None,
+        "voters": tally.voters if shown else None,
+        "my_answer": poll_rules.answer_view(poll, mine),
+    }
+
+
+# -- events and notes ------------------------------------------------------------------------------
+
+def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "code": event.code, "title": event.title, "moderation": event.moderation,
+        "questions_open": event.questions_open, "highlighted": event.highlighted,
+        "presenting_poll": event.presenting_poll, "active_segment": event.active_segment,
+        "segments": [s.__dict__ for s in event.segments], "language": event.language,
+        "timezone": event.timezone, "policy_text": event.policy_text, "overlay_hidden": event.overlay_hidden,
+        "timer": event.timer, "created_at": iso(event.created_at), "epoch": event.epoch,
+    }
+    if viewer.role is Role.MODERATOR:
+        view.update(blocked_words=event.blocked_words, retention_days=event.retention_days,
+                    presenter_token=event.presenter_token)
+    return view
+
+
+def note_view(note: Note) -> dict[str, Any]:
+    return {"id": note.id, "text": note.text, "created_at": iso(note.created_at), "acked_at": iso(note.acked_at)}
+
+
+def stats(questions: list[Question]) -> dict[str, int]:
+    live = [q for q in questions if q.status is not Status.MERGED]
+    return {
+        "received": len(live),
+        "pending": sum(q.status is Status.PENDING for q in live),
+        "approved": sum(q.status is Status.APPROVED for q in live),
+        "answered": sum(q.status is Status.ANSWERED for q in live),
+        "rejected": sum(q.status is Status.REJECTED for q in live),
+        "archived": sum(q.status is Status.ARCHIVED for q in live),
+    }
+
+
+# -- snapshots and live changes --------------------------------------------------------------------
+
+def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, PollTally]], notes: list[Note],
+             seq: int, viewer: Viewer, voted: set[int], answers: dict[int, list[str]]) -> dict[str, Any]:
+    snap: dict[str, Any] = {
+        "event": event_view(event, viewer),
+        "questions": [question_view(q, viewer, q.id in voted) for q in questions
+                      if question_visible(q.status, q.author, viewer)],
+        "polls": [poll_view(p, t, viewer, answers.get(p.id)) for p, t in polls if poll_visible(p, viewer)],
+        "seq": seq,
+        "viewer": {"role": viewer.role.value, "backstage": viewer.backstage},
+    }
+    if viewer.backstage:
+        snap["notes"] = [note_view(n) for n in notes]
+    if viewer.role is Role.MODERATOR:
+        snap["stats"] = stats(questions)
+    return snap
+
+
+def change_author(change: Change) -> str | None:
+    q = change.data.get("question")
+    return q.get("author") if isinstance(q, dict) else None
+
+
+def change_subject(change: Change) -> int | None:
+    q = change.data.get("question")
+    return q.get("id") if isinstance(q, dict) else None
+
+
+def project(change: Change, viewer: Viewer, voted: bool = False) -> tuple[str, dict[str, Any]] | None:
+    """Shape one logged change for one viewer: (message type, data), or None when it is not theirs to see."""
+    kind = change.type
+    data = change.data
+    if kind.startswith("question."):
+        q = Question.from_dict(data["question"])
+        was = data.get("was")
+        now_visible = kind != "question.deleted" and question_visible(q.status, q.author, viewer)
+        before = was is not None and question_visible(Status(was), q.author, viewer)
+        if now_visible:
+            return ("question.updated" if before else "question.created"), question_view(q, viewer, voted)
+        if before:
+            return "question.removed", {"id": q.id, "status": q.status.value, "merged_into": q.merged_into}
+        return None
+    if kind.startswith("poll."):
+        poll = Poll.from_dict(data["poll"])
+        tally = PollTally(**data.get("tally", {}))
+        now_visible = poll_visible(poll, viewer) and kind != "poll.deleted"
+        before = kind != "poll.created" and poll_visible_before(data, viewer)
+        if now_visible:
+            return ("poll.updated" if before else "poll.created"), poll_view(poll, tally, viewer)
+        if before:
+            return "poll.removed", {"id": poll.id}
+        return None
+    if kind == "event.updated":
+        return kind, event_view(Event.from_dict(data["event"]), viewer)
+    if kind.startswith("note."):
+        return (kind, note_view(Note.from_dict(data["note"]))) if viewer.backstage else None
+    if kind == "event.deleted":
+        return kind, {"code": data.get("code")}
+    return None
+
+
+def poll_visible_before(data: dict[str, Any], viewer: Viewer) -> bool:
+    return viewer.role is Role.MODERATOR or bool(data.get("was_opened"))

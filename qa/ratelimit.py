@@ -1,0 +1,66 @@
+"""Rate limits: fixed windows per key, in memory for one process or in Redis across instances."""
+
+from __future__ import annotations
+
+import time
+
+from qa.domain.errors import RateLimited
+
+
+class RateLimiter:
+    """In-process windows; generous by design so a whole venue behind one NAT is never blocked (keys are
+    participants and events, never IP addresses)."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._sweep_at = 0.0
+
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        """Count one hit; return seconds to wait when over the limit, else None."""
+        now = time.monotonic()
+        if now > self._sweep_at:
+            self._sweep(now)
+        start, count = self._windows.get(key, (now, 0))
+        if now - start >= window:
+            start, count = now, 0
+        count += 1
+        self._windows[key] = (start, count)
+        if count > limit:
+            return window - (now - start)
+        return None
+
+    def _sweep(self, now: float) -> None:
+        self._sweep_at = now + 60
+        self._windows = {k: v for k, v in self._windows.items() if now - v[0] < 3600}
+
+    async def check(self, key: str, limit: int, window: float, what: str) -> None:
+        retry = await self.hit(key, limit, window)
+        if retry is not None:
+            raise RateLimited(f"Too many {what}; try again in {max(1, round(retry))} s.", retry)
+
+
+class RedisRateLimiter(RateLimiter):
+    """The same windows kept in Redis, so limits hold across instances."""
+
+    _SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('PTTL', KEYS[1])}
+"""
+
+    def __init__(self, client: object, prefix: str) -> None:
+        super().__init__()
+        self.client = client
+        self.prefix = prefix
+        self._script = client.register_script(self._SCRIPT)  # type: ignore[attr-defined]
+
+    async def hit(self, key: str, limit: int, window: float) -> float | None:
+        from redis.exceptions import RedisError
+
+        try:
+            count, ttl = await self._script(keys=[f"{self.prefix}:rl:{key}"], args=[int(window * 1000)])
+        except (RedisError, OSError):
+            return await super().hit(key, limit, window)  # degrade to local limits, never to none
+        if int(count) > limit:
+            return max(int(ttl), 1) / 1000
+        return None

@@ -1,0 +1,1 @@
+"""Realtime delivery: notices on the broker, rooms and connections in the hub."""

@@ -1,0 +1,366 @@
+"""The hub: one room per event with local viewers, fed by the broker, fanning out to connections.
+
+Each room listens on its event's broker channel only while it has local viewers. Changes are
+applied strictly in `seq` order: a gap (lost or reordered doorbell) is filled from the store's
+log, and when the log cannot fill it every viewer gets a fresh snapshot. Every frame is
+serialised once per kind of viewer, never once per socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+
+from qa.broker.base import RESYNC, Broker
+from qa.domain import views
+from qa.domain.errors import Unavailable
+from qa.domain.model import Change, Role, Viewer
+from qa.realtime import notices
+from qa.realtime.connection import Connection
+from qa.settings import Settings
+from qa.store.base import Store
+
+log = logging.getLogger("floor.hub")
+SAFETY_POLL_SECONDS = 5.0  # how often a room checks the store's seq in case a doorbell was lost
+
+
+def frame(kind: str, seq: int, data: Any) -> str:
+    return orjson.dumps({"type": kind, "seq": seq, "data": data}).decode()
+
+
+class Room:
+    def __init__(self, hub: Hub, code: str) -> None:
+        self.hub = hub
+        self.code = code
+        self.connections: set[Connection] = set()
+        self.by_participant: dict[str, set[Connection]] = {}
+        self.last_seq = 0
+        self.presence = 0
+        self.storage_ok = True
+        self._dirty_votes: set[int] = set()
+        self._dirty_polls: set[int] = set()
+        self._flush_scheduled = False
+        self._presence_scheduled = False
+        self._ready = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen())
+        self._ticker = asyncio.create_task(self._tick())
+        await self._ready.wait()
+
+    async def stop(self) -> None:
+        for task in (self._task, self._ticker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        with contextlib.suppress(Exception):
+            await self.hub.store.set_presence(self.code, self.hub.settings.instance_id, 0, 1.0)
+
+    async def _listen(self) -> None:
+        chan = notices.channel(self.hub.settings.redis_prefix, self.code)
+        backoff = 0.2
+        while True:
+            try:
+                async with self.hub.broker.subscribe(chan) as sub:
+                    if self._ready.is_set():
+                        await self.catch_up(refresh_counts=True)  # re-subscribed: fill what we missed
+                    else:
+                        try:
+                            self.last_seq = await self.hub.store.seq(self.code)
+                        except Unavailable:
+                            self._set_storage(False)
+                        self._ready.set()
+                    backoff = 0.2
+                    async for raw in sub:
+                        if raw == RESYNC:
+                            await self.catch_up(refresh_counts=True)
+                            continue
+                        notice = notices.decode(raw)
+                        if notice is not None:
+                            await self.on_notice(notice)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the listener must outlive any broker fault
+                log.warning("room %s listener failed (%s); retrying", self.code, exc.__class__.__name__)
+                self._ready.set()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _tick(self) -> None:
+        """Presence heartbeat and the safety net for lost doorbells or a storage outage."""
+        while True:
+            await asyncio.sleep(SAFETY_POLL_SECONDS if self.storage_ok else self.hub.settings.presence_seconds)
+            try:
+                await self.update_presence()
+                await self.catch_up(refresh_counts=not self.storage_ok)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.debug("room %s tick failed: %s", self.code, exc.__class__.__name__)
+
+    def _schedule_presence(self) -> None:
+        """Joins and leaves in a burst become one presence update."""
+        if not self._presence_scheduled:
+            self._presence_scheduled = True
+            delay = min(self.hub.settings.presence_seconds, 0.05 if self.presence == 0 else 1.0)
+            asyncio.get_running_loop().call_later(delay, lambda: asyncio.create_task(self.update_presence()))
+
+    async def update_presence(self) -> None:
+        """Record this instance's viewers; tell every instance the total when it changed."""
+        self._presence_scheduled = False
+        settings = self.hub.settings
+        try:
+            total = await self.hub.store.set_presence(self.code, settings.instance_id, len(self.connections),
+                                                      settings.presence_ttl)
+        except Unavailable:
+            return
+        if total != self.presence:
+            self.set_presence(total)
+            with contextlib.suppress(Unavailable):
+                await self.hub.broker.publish(notices.channel(settings.redis_prefix, self.code),
+                                              notices.encode(notices.PresenceNotice(total)))
+
+    # -- incoming notices ----------------------------------------------------------------------------
+    async def on_notice(self, notice: notices.Notice) -> None:
+        if isinstance(notice, Change):
+            if notice.type == "event.deleted":
+                self.broadcast(frame("event.deleted", self.last_seq, {"code": self.code}), self.last_seq)
+                for conn in list(self.connections):
+                    conn.abort(1000, "event deleted")
+                return
+            if notice.seq == self.last_seq + 1:
+                self.last_seq = notice.seq
+                self.fan_out(notice)
+            elif notice.seq > self.last_seq:
+                await self.catch_up()
+        elif isinstance(notice, notices.VoteNotice):
+            for conn in self.by_participant.get(notice.participant, ()):
+                (conn.voted.add if notice.voted else conn.voted.discard)(notice.qid)
+            self._dirty_votes.add(notice.qid)
+            self._schedule_flush()
+        elif isinstance(notice, notices.AnswerNotice):
+            self._dirty_polls.add(notice.pid)
+            self._schedule_flush()
+        elif isinstance(notice, notices.PresenceNotice):
+            self.set_presence(notice.count)
+
+    async def catch_up(self, *, refresh_counts: bool = False) -> None:
+        """Bring the room to the store's seq from the log, or resync everyone if the log can't."""
+        async with self._lock:
+            try:
+                current = await self.hub.store.seq(self.code)
+                changes = await self.hub.store.changes_since(self.code, self.last_seq) \
+                    if current > self.last_seq else []
+            except Unavailable:
+                self._set_storage(False)
+                return
+            recovered = not self.storage_ok
+            self._set_storage(True)
+            if changes is None or current < self.last_seq:
+                self.last_seq = current
+                for conn in list(self.connections):
+                    conn.resync()
+                    asyncio.create_task(self.hub.sync(self, conn, None))
+                return
+            for change in changes:
+                if change.seq == self.last_seq + 1:
+                    self.last_seq = change.seq
+                    self.fan_out(change)
+            if refresh_counts or recovered:
+                await self.send_all_counts()
+
+    def _set_storage(self, ok: bool) -> None:
+        if ok != self.storage_ok:
+            self.storage_ok = ok
+            self.broadcast(frame("status", self.last_seq, {"storage": "ok" if ok else "unavailable"}),
+                           self.last_seq, counts=True)
+
+    # -- fan-out -------------------------------------------------------------------------------------
+    def fan_out(self, change: Change) -> None:
+        """Serialise once per kind of viewer (role, backstage, asker?, voted?) and queue to each."""
+        author = views.change_author(change)
+        subject = views.change_subject(change)
+        cache: dict[tuple[Any, ...], str | None] = {}
+        for conn in self.connections:
+            viewer = conn.viewer
+            voted = subject is not None and subject in conn.voted
+            key = (viewer.role, viewer.backstage, author is not None and author == viewer.participant, voted)
+            if key not in cache:
+                projected = views.project(change, viewer, voted)
+                cache[key] = None if projected is None else frame(projected[0], change.seq, projected[1])
+            out = cache[key]
+            if out is not None:
+                conn.push(out, change.seq)
+
+    def broadcast(self, out: str, seq: int, *, counts: bool = False) -> None:
+        for conn in self.connections:
+            conn.push(out, seq, counts=counts)
+
+    def set_presence(self, count: int) -> None:
+        self.presence = count
+        self.broadcast(frame("presence", self.last_seq, {"count": count}), self.last_seq, counts=True)
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_later(self.hub.settings.coalesce_seconds,
+                                                  lambda: asyncio.create_task(self._flush()))
+
+    async def _flush(self) -> None:
+        """One `votes` and one `poll.results` per dirty poll per window, read fresh from the store."""
+        self._flush_scheduled = False
+        qids, self._dirty_votes = self._dirty_votes, set()
+        pids, self._dirty_polls = self._dirty_polls, set()
+        try:
+            if qids:
+                counts = await self.hub.store.vote_counts(self.code, qids)
+                if counts:
+                    self.broadcast(frame("votes", self.last_seq, {"counts": {str(k): v for k, v in counts.items()}}),
+                                   self.last_seq, counts=True)
+            for pid in pids:
+                await self.send_poll_results(pid)
+        except Unavailable:
+            self._dirty_votes |= qids
+            self._dirty_polls |= pids
+            self._set_storage(False)
+
+    async def send_poll_results(self, pid: int, only: Connection | None = None) -> None:
+        store = self.hub.store
+        poll = await store.get_poll(self.code, pid)
+        if poll is None:
+            return
+        tally = await store.tally(self.code, pid)
+        cache: dict[tuple[Role, bool], str | None] = {}
+        for conn in [only] if only is not None else self.connections:
+            viewer = conn.viewer
+            key = (viewer.role, views.results_visible(poll, viewer) and views.poll_visible(poll, viewer))
+            if key not in cache:
+                data = views.poll_view(poll, tally, viewer) if key[1] else None
+                if data is not None:
+                    data.pop("my_answer")
+                cache[key] = None if data is None else frame("poll.results", self.last_seq, data)
+            out = cache[key]
+            if out is not None:
+                conn.push(out, self.last_seq, counts=True)
+
+    async def send_all_counts(self, only: Connection | None = None) -> None:
+        """Absolute counts for everything visible: after a resume or a recovery nothing is lost."""
+        state = await self.hub.store.state(self.code)
+        if state is None:
+            return
+        counts = {str(q.id): q.votes for q in state.questions if q.status.value in ("approved", "answered")}
+        out = frame("votes", self.last_seq, {"counts": counts})
+        for conn in [only] if only is not None else self.connections:
+            conn.push(out, self.last_seq, counts=True)
+        for poll, _ in state.polls:
+            await self.send_poll_results(poll.id, only)
+
+    # -- membership ----------------------------------------------------------------------------------
+    def add(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        if conn.viewer.participant:
+            self.by_participant.setdefault(conn.viewer.participant, set()).add(conn)
+        self._schedule_presence()
+
+    def discard(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        if conn.viewer.participant:
+            conns = self.by_participant.get(conn.viewer.participant)
+            if conns is not None:
+                conns.discard(conn)
+                if not conns:
+                    del self.by_participant[conn.viewer.participant]
+        self._schedule_presence()
+
+
+class Hub:
+    def __init__(self, store: Store, broker: Broker, settings: Settings) -> None:
+        self.store = store
+        self.broker = broker
+        self.settings = settings
+        self.rooms: dict[str, Room] = {}
+        self._room_locks: dict[str, asyncio.Lock] = {}
+        self.total = 0
+
+    async def join(self, code: str, conn: Connection, since: int | None) -> Room:
+        lock = self._room_locks.setdefault(code, asyncio.Lock())
+        async with lock:
+            room = self.rooms.get(code)
+            if room is None:
+                room = Room(self, code)
+                self.rooms[code] = room
+                await room.start()
+            room.add(conn)
+        self.total += 1
+        await self.sync(room, conn, since)
+        return room
+
+    async def leave(self, room: Room, conn: Connection) -> None:
+        room.discard(conn)
+        self.total -= 1
+        lock = self._room_locks.setdefault(room.code, asyncio.Lock())
+        async with lock:
+            if not room.connections and self.rooms.get(room.code) is room:
+                del self.rooms[room.code]
+                await room.stop()
+
+    async def sync(self, room: Room, conn: Connection, since: int | None) -> None:
+        """Replay what `conn` missed after `since`, or send a fresh snapshot; then release live frames."""
+        viewer = conn.viewer
+        store = self.store
+        try:
+            if viewer.participant and viewer.role is Role.ATTENDEE:
+                conn.voted = await store.voted(room.code, viewer.participant)
+            if since is not None and 0 <= since <= room.last_seq:
+                changes = await store.changes_since(room.code, since)
+                if changes is not None:
+                    upto = since
+                    for change in changes:
+                        projected = views.project(change, viewer, views.change_subject(change) in conn.voted)
+                        if projected is not None:
+                            conn.send_direct(frame(projected[0], change.seq, projected[1]), change.seq)
+                        upto = change.seq
+                    conn.go_live(upto)
+                    await room.send_all_counts(only=conn)
+                    conn.push(frame("presence", room.last_seq, {"count": room.presence}), upto, counts=True)
+                    return
+            state = await store.state(room.code)
+            if state is None:
+                conn.send_direct(frame("error", room.last_seq, {"code": "not_found", "message": "No such event."}))
+                conn.abort(1000, "event not found")
+                return
+            answers = await store.answers_of(room.code, viewer.participant) if viewer.participant else {}
+            snap = views.snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer,
+                                  conn.voted, answers)
+            conn.send_direct(frame("snapshot", state.seq, snap), state.seq)
+            conn.go_live(state.seq)
+            conn.push(frame("presence", room.last_seq, {"count": room.presence}), state.seq, counts=True)
+        except Unavailable:
+            conn.send_direct(frame("status", room.last_seq, {"storage": "unavailable"}))
+            conn.go_live(conn.sent_seq)
+            room.storage_ok = False
+
+    async def reshape(self, room: Room, conn: Connection, viewer: Viewer) -> None:
+        """A socket authenticated as moderator or presenter: same socket, new view."""
+        room.discard(conn)
+        conn.viewer = viewer
+        room.add(conn)
+        conn.resync()
+        await self.sync(room, conn, None)
+
+    async def close_all(self, code: int, reason: str) -> None:
+        for room in list(self.rooms.values()):
+            for conn in list(room.connections):
+                conn.abort(code, reason)
+
+    def connections_of(self, participant: str) -> int:
+        return sum(len(room.by_participant.get(participant, ())) for room in self.rooms.values())

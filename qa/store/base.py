@@ -1,0 +1,132 @@
+"""The storage interface every backend implements, and passes one shared contract test suite for."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from qa.domain.model import Change, Event, Note, PendingChange, Poll, PollTally, Question
+
+
+class StaleWrite(Exception):
+    """An entity changed between read and commit; the command re-reads and tries again."""
+
+
+@dataclass
+class Write:
+    """Entities to put, and the changes they cause, committed as one atomic step.
+
+    Each entity carries the `rev` it was read at; the store refuses the whole write (StaleWrite) if any
+    stored rev differs, bumps the revs it writes, gives each change the next `seq` and appends it to the log.
+    """
+
+    changes: list[PendingChange]
+    event: Event | None = None
+    questions: list[Question] = field(default_factory=list)
+    polls: list[Poll] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    delete_questions: list[int] = field(default_factory=list)
+    delete_polls: list[int] = field(default_factory=list)
+    reset_polls: list[int] = field(default_factory=list)
+    merge_votes: tuple[int, int] | None = None  # (source, target): union the voters into target
+
+
+@dataclass
+class EventState:
+    """Everything a snapshot needs, read consistently at one `seq`."""
+
+    event: Event
+    questions: list[Question]
+    polls: list[tuple[Poll, PollTally]]
+    notes: list[Note]
+    seq: int
+
+
+class Store(abc.ABC):
+    """Durable state of every event. Methods raise qa.domain.errors.Unavailable when storage is unreachable."""
+
+    publishes_changes: bool = False  # True when a commit also publishes to the broker atomically
+
+    async def open(self) -> None:
+        """Connect and prepare (create tables, load scripts)."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Return if storage answers; raise Unavailable otherwise."""
+
+    # -- events --------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_event(self, event: Event) -> None:
+        """Store a new event with seq 0; raise Conflict if the code is taken."""
+
+    @abc.abstractmethod
+    async def get_event(self, code: str) -> Event | None: ...
+
+    @abc.abstractmethod
+    async def list_events(self) -> list[Event]: ...
+
+    @abc.abstractmethod
+    async def delete_event(self, code: str) -> bool:
+        """Erase the event and everything in it (questions, votes, polls, answers, notes, log)."""
+
+    @abc.abstractmethod
+    async def next_id(self, code: str, kind: str) -> int:
+        """Allocate the next id of `kind` (question, poll, note, segment) in this event."""
+
+    # -- reading ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def state(self, code: str) -> EventState | None: ...
+
+    @abc.abstractmethod
+    async def get_question(self, code: str, qid: int) -> Question | None: ...
+
+    @abc.abstractmethod
+    async def find_question(self, code: str, author: str, client_id: str) -> Question | None:
+        """The question this participant already sent with this idempotency key, if any."""
+
+    @abc.abstractmethod
+    async def get_poll(self, code: str, pid: int) -> Poll | None: ...
+
+    @abc.abstractmethod
+    async def get_note(self, code: str, nid: int) -> Note | None: ...
+
+    @abc.abstractmethod
+    async def seq(self, code: str) -> int: ...
+
+    @abc.abstractmethod
+    async def changes_since(self, code: str, seq: int) -> list[Change] | None:
+        """Every change after `seq`, in order; None if the log no longer holds all of them."""
+
+    # -- writing ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def commit(self, code: str, write: Write) -> list[Change]: ...
+
+    # -- counters: idempotent per participant, never read-modify-write in Python -----------------------
+    @abc.abstractmethod
+    async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:
+        """Cast or withdraw one upvote; return (votes now, whether anything changed)."""
+
+    @abc.abstractmethod
+    async def voted(self, code: str, participant: str) -> set[int]: ...
+
+    @abc.abstractmethod
+    async def vote_counts(self, code: str, qids: Iterable[int]) -> dict[int, int]: ...
+
+    @abc.abstractmethod
+    async def answer(self, code: str, pid: int, participant: str, keys: list[str] | None) -> PollTally:
+        """Replace this participant's answer (None withdraws it); return the poll's tally after it."""
+
+    @abc.abstractmethod
+    async def answers_of(self, code: str, participant: str) -> dict[int, list[str]]: ...
+
+    @abc.abstractmethod
+    async def tally(self, code: str, pid: int) -> PollTally: ...
+
+    # -- presence: viewers connected, summed over instances ---------------------------------------------
+    @abc.abstractmethod
+    async def set_presence(self, code: str, instance: str, count: int, ttl: float) -> int:
+        """Record this instance's count (expiring after ttl) and return the total across instances."""

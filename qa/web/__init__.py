@@ -1,0 +1,1 @@
+"""HTTP and WebSocket edges: routes for pages, the JSON API and sockets, one module each."""

@@ -1,0 +1,67 @@
+"""Exports for the organiser: JSON for machines, CSV for spreadsheets (safe against formula injection)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from qa.domain import polls as poll_rules
+from qa.domain.model import Role, Viewer
+from qa.domain.views import event_view, iso
+from qa.store.base import EventState
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _question_row(q: Any) -> dict[str, Any]:
+    # Export keeps anonymous questions anonymous: no participant id, no tag, nothing to link them.
+    return {"id": q.id, "text": q.text, "original_text": q.original_text, "name": q.name,
+            "affiliation": q.affiliation, "status": q.status.value, "votes": q.votes, "segment": q.segment,
+            "language": q.language, "created_at": iso(q.created_at), "answered_at": iso(q.answered_at),
+            "merged_into": q.merged_into}
+
+
+def to_json(state: EventState) -> dict[str, Any]:
+    event = event_view(state.event, Viewer(Role.PRESENTER))
+    return {
+        "event": event,
+        "questions": [_question_row(q) for q in state.questions],
+        "polls": [{"id": p.id, "title": p.title, "kind": p.kind.value, "options": p.options, "scale": p.scale,
+                   "labels": p.labels, "status": p.status.value, "voters": t.voters,
+                   "results": poll_rules.results(p, t)} for p, t in state.polls],
+        "seq": state.seq,
+    }
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(state: EventState) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "id", "text", "name", "affiliation", "status", "votes", "segment", "created_at",
+                     "answered_at", "original_text"])
+    for q in state.questions:
+        row = _question_row(q)
+        writer.writerow([safe_cell(v) for v in ("question", row["id"], row["text"], row["name"],
+                                                row["affiliation"], row["status"], row["votes"], row["segment"],
+                                                row["created_at"], row["answered_at"], row["original_text"])])
+    writer.writerow([])
+    writer.writerow(["section", "poll_id", "poll_title", "kind", "option", "count", "voters"])
+    for poll, tally in state.polls:
+        result = poll_rules.results(poll, tally)
+        if "words" in result:
+            entries = [(w["text"], w["count"]) for w in result["words"]]
+        elif poll.scale:
+            entries = [(str(i + 1), c) for i, c in enumerate(result["counts"])]
+        else:
+            entries = list(zip(poll.options, result["counts"], strict=True))
+        for option, count in entries:
+            writer.writerow([safe_cell(v) for v in ("poll", poll.id, poll.title, poll.kind.value, option, count,
+                                                    tally.voters)])
+    return out.getvalue()

@@ -1,0 +1,17 @@
+"""GET /openapi.json: the HTTP API of PROTOCOL.md as an OpenAPI 3.1 document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from qa.web.openapi_doc import DOCUMENT
+
+
+async def spec(request: Request) -> Response:
+    return JSONResponse(DOCUMENT)
+
+
+__all__ = ["spec", "Any"]

@@ -1,0 +1,134 @@
+"""Server-rendered pages: each carries its initial state, then plain ES modules keep it live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import segno
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from qa.domain.errors import NotFound
+from qa.domain.model import Event, Role, Viewer
+from qa.domain.views import event_view, snapshot
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    return {"nonce": request.scope.get("state", {}).get("csp_nonce", ""), "lang": "en", "dir": "ltr"}
+
+
+def base_url(request: Request) -> str:
+    return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+
+
+def join_url(request: Request, code: str) -> str:
+    return f"{base_url(request)}/e/{code}"
+
+
+def qr_svg(url: str) -> str:
+    """Inline SVG (no external image), dark on light for projectors; scales with its container."""
+    qr = segno.make(url, error="m")
+    return qr.svg_inline(scale=1, border=2, dark="#000", light="#fff", omitsize=True)
+
+
+async def _event(request: Request) -> Event:
+    event = await request.app.state.store.get_event(request.path_params["code"])
+    if event is None:
+        raise NotFound("There is no event with this code. Check the code and try again.")
+    return event
+
+
+async def _snapshot(request: Request, event: Event, viewer: Viewer) -> dict[str, Any]:
+    store = request.app.state.store
+    state = await store.state(event.code)
+    if state is None:
+        raise NotFound("There is no event with this code.")
+    voted = await store.voted(event.code, viewer.participant) if viewer.participant else set()
+    answers = await store.answers_of(event.code, viewer.participant) if viewer.participant else {}
+    return snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers)
+
+
+def _render(request: Request, name: str, **ctx: Any) -> Response:
+    templates = request.app.state.templates
+    response: Response = templates.TemplateResponse(request, name, page_context(request) | ctx)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def home(request: Request) -> Response:
+    return _render(request, "join.html")
+
+
+async def join(request: Request) -> Response:
+    code = request.query_params.get("code", "").strip().lower()
+    if not code or len(code) > 64:
+        return RedirectResponse("/", status_code=303)
+    event = await request.app.state.store.get_event(code)
+    if event is None:
+        response = _render(request, "join.html", error="There is no event with this code.", code=code)
+        response.status_code = 404
+        return response
+    return RedirectResponse(f"/e/{event.code}", status_code=303)
+
+
+async def admin(request: Request) -> Response:
+    return _render(request, "admin.html")
+
+
+async def attendee(request: Request) -> Response:
+    event = await _event(request)
+    viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
+    snap = await _snapshot(request, event, viewer)
+    return _render(request, "attendee.html", event=snap["event"], snapshot=snap, code=event.code,
+                   join_url=join_url(request, event.code))
+
+
+async def moderate(request: Request) -> Response:
+    event = await _event(request)
+    return _render(request, "moderator.html", event=event_view(event, Viewer(Role.PRESENTER)), code=event.code,
+                   join_url=join_url(request, event.code))
+
+
+async def present(request: Request) -> Response:
+    event = await _event(request)
+    snap = await _snapshot(request, event, Viewer(Role.PRESENTER))
+    url = join_url(request, event.code)
+    return _render(request, "presenter.html", event=snap["event"], snapshot=snap, code=event.code, join_url=url,
+                   qr=qr_svg(url))
+
+
+async def overlay(request: Request) -> Response:
+    event = await _event(request)
+    snap = await _snapshot(request, event, Viewer(Role.PRESENTER))
+    return _render(request, "overlay.html", event=snap["event"], snapshot=snap, code=event.code)
+
+
+async def privacy(request: Request) -> Response:
+    event = await _event(request)
+    return _render(request, "privacy.html", event=event_view(event, Viewer(Role.PRESENTER)), code=event.code,
+                   retention_days=event.retention_days)
+
+
+async def qr(request: Request) -> Response:
+    event = await _event(request)
+    return Response(qr_svg(join_url(request, event.code)), media_type="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+routes = [
+    Route("/", home),
+    Route("/join", join),
+    Route("/admin", admin),
+    Route("/e/{code}", attendee),
+    Route("/e/{code}/moderate", moderate),
+    Route("/e/{code}/present", present),
+    Route("/e/{code}/overlay", overlay),
+    Route("/e/{code}/privacy", privacy),
+    Route("/e/{code}/qr.svg", qr),
+]

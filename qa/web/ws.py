@@ -1,0 +1,175 @@
+"""The WebSocket endpoint: handshake checks, then a thin loop that hands frames to the hub."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from starlette.responses import JSONResponse
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from qa.commands import Commands
+from qa.domain.errors import DomainError, Unavailable
+from qa.domain.model import Role, Viewer
+from qa.realtime.connection import Connection
+from qa.realtime.hub import Hub, Room, frame
+from qa.web.errors import error_body
+from qa.web.identity import role_for_token
+
+log = logging.getLogger("floor.ws")
+POLICY_VIOLATION = 1008
+MESSAGE_TOO_BIG = 1009
+TRY_AGAIN_LATER = 1013
+
+
+def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """Browsers always send Origin: it must be our own origin or an allowed one. Non-browser clients send none."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed:
+        return True
+    host = websocket.headers.get("host", "")
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc != "" and parts.netloc == host
+
+
+async def events_socket(websocket: WebSocket) -> None:
+    app = websocket.app
+    settings, hub, store = app.state.settings, app.state.hub, app.state.store
+    code: str = websocket.path_params["code"]
+    if not origin_allowed(websocket, settings.allowed_origins + ((settings.public_url,) if settings.public_url
+                                                                 else ())):
+        await websocket.close(code=POLICY_VIOLATION)  # before accept: the handshake gets 403
+        return
+    try:
+        event = await store.get_event(code)
+    except Unavailable as exc:
+        await _deny(websocket, 503, "unavailable", exc.message)
+        return
+    if event is None:
+        await _deny(websocket, 404, "not_found", "No event with this code.")
+        return
+    participant: str = websocket.scope["state"]["participant"]
+    if hub.total >= settings.sockets_total or hub.connections_of(participant) >= settings.sockets_per_participant:
+        await _deny(websocket, 429, "too_many_sockets", "Too many open connections; close some tabs.")
+        return
+    since = _since(websocket.query_params.get("since"))
+    await websocket.accept()
+    conn = Connection(websocket.send_text, _closer(websocket), Viewer(Role.ATTENDEE, participant),
+                      maxsize=settings.send_queue_max)
+    conn.start()
+    room: Room | None = None
+    try:
+        room = await hub.join(code, conn, since)
+        await _receive_loop(websocket, hub, room, conn)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await conn.stop()
+        if room is not None:
+            await hub.leave(room, conn)
+
+
+async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connection) -> None:
+    settings = hub.settings
+    window_start, count = time.monotonic(), 0
+    token: str | None = None
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text") if message.get("text") is not None else message.get("bytes")
+        if raw is None:
+            continue
+        if len(raw) > settings.ws_max_bytes:
+            conn.abort(MESSAGE_TOO_BIG, "message too big")
+            return
+        now = time.monotonic()
+        if now - window_start > 10:
+            window_start, count = now, 0
+        count += 1
+        if count > settings.ws_messages_per_10s:
+            conn.abort(POLICY_VIOLATION, "too many messages")
+            return
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            _error(conn, room, "malformed_json", "Messages must be JSON objects.")
+            continue
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            _error(conn, room, "invalid_message", "Messages must be JSON objects with a string 'type'.")
+            continue
+        token = await _handle(hub, websocket.app.state.commands, room, conn, msg, token)
+
+
+async def _handle(hub: Hub, commands: Commands, room: Room, conn: Connection, msg: dict[str, Any],
+                  token: str | None) -> str | None:
+    kind = msg["type"]
+    settings = hub.settings
+    try:
+        event = await hub.store.get_event(room.code)
+        if event is None:
+            _error(conn, room, "not_found", "This event no longer exists.")
+            return token
+        if kind == "ping":
+            conn.push(frame("pong", room.last_seq, {}), room.last_seq, counts=True)
+        elif kind == "auth":
+            given = msg.get("token")
+            role = role_for_token(given if isinstance(given, str) else None, event, settings.admin_token)
+            if role is None:
+                _error(conn, room, "unauthorized", "The token is not valid for this event.")
+                return token
+            await hub.reshape(room, conn, Viewer(role, None, backstage=True))
+            return given  # type: ignore[return-value]
+        elif kind == "resync":
+            await hub.reshape(room, conn, conn.viewer)
+        elif kind == "moderate":
+            # The token is checked again on every message: a rotated token stops working at once.
+            if role_for_token(token, event, settings.admin_token) is not Role.MODERATOR:
+                _error(conn, room, "forbidden", "Only a moderator may do this.")
+                return token
+            qid = msg.get("id")
+            if not isinstance(qid, int) or isinstance(qid, bool):
+                _error(conn, room, "invalid", "moderate needs an integer 'id'.")
+                return token
+            body = {k: v for k, v in msg.items() if k not in ("type", "id")}
+            await commands.moderate(room.code, qid, body)
+        else:
+            _error(conn, room, "unknown_type", f"Unknown message type {kind[:40]!r}.")
+    except DomainError as exc:
+        _error(conn, room, exc.code, exc.message)
+    return token
+
+
+def _error(conn: Connection, room: Room, code: str, message: str) -> None:
+    conn.push(frame("error", room.last_seq, error_body(code, message)["error"]), room.last_seq, counts=True)
+
+
+def _since(raw: str | None) -> int | None:
+    if raw is None or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+def _closer(websocket: WebSocket) -> Any:
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code=code, reason=reason)
+
+    return close
+
+
+async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
+    """Refuse the handshake with an HTTP answer where the server supports it, else close."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse(error_body(code, message), status_code=status))
+    else:
+        await websocket.close(code=POLICY_VIOLATION if status != 503 else TRY_AGAIN_LATER)
+
+
+routes = [WebSocketRoute("/ws/events/{code}", events_socket)]
