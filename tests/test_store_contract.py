@@ -1,0 +1,254 @@
+"""One contract for every store: the very same tests run against SQLite and against a real Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from qa.domain.errors import Conflict
+from qa.domain.model import Event, Note, PendingChange, Poll, PollKind, Question, Status
+from qa.store.base import StaleWrite, Store, Write
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        from qa.store.sqlite import SqliteStore
+
+        store: Store = SqliteStore(tmp_path / "floor.sqlite3", log_max=50)
+    else:
+        from qa.store.redis import RedisStore
+
+        server = request.getfixturevalue("redis_server")
+        store = RedisStore(server.url, prefix="t", log_max=50)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def make_event(code: str = "panel") -> Event:
+    return Event(code=code, title="Panel", moderator_token="mod", presenter_token="pre", epoch="e1",
+                 created_at=time.time())
+
+
+def make_question(qid: int, author: str = "p1", status: Status = Status.APPROVED) -> Question:
+    return Question(id=qid, text=f"Question {qid}?", author=author, created_at=time.time(), status=status)
+
+
+def created(q: Question) -> PendingChange:
+    return PendingChange("question.created", {"question": q.to_dict(), "was": None})
+
+
+async def with_questions(store: Store, n: int, code: str = "panel") -> list[Question]:
+    await store.create_event(make_event(code))
+    out = []
+    for _ in range(n):
+        q = make_question(await store.next_id(code, "question"))
+        await store.commit(code, Write([created(q)], questions=[q]))
+        out.append(q)
+    return out
+
+
+async def test_event_round_trip_and_listing(store: Store) -> None:
+    await store.create_event(make_event("one"))
+    await store.create_event(make_event("two"))
+    got = await store.get_event("one")
+    assert got is not None and got.title == "Panel" and got.moderator_token == "mod"
+    assert {e.code for e in await store.list_events()} == {"one", "two"}
+    assert await store.get_event("nope") is None
+
+
+async def test_event_code_is_unique(store: Store) -> None:
+    await store.create_event(make_event())
+    with pytest.raises(Conflict):
+        await store.create_event(make_event())
+
+
+async def test_ids_count_up_per_event_and_kind(store: Store) -> None:
+    await store.create_event(make_event("a"))
+    await store.create_event(make_event("b"))
+    assert [await store.next_id("a", "question") for _ in range(3)] == [1, 2, 3]
+    assert await store.next_id("a", "poll") == 1
+    assert await store.next_id("b", "question") == 1
+
+
+async def test_commit_numbers_changes_and_logs_them_in_order(store: Store) -> None:
+    qs = await with_questions(store, 3)
+    assert await store.seq("panel") == 3
+    changes = await store.changes_since("panel", 0)
+    assert changes is not None
+    assert [c.seq for c in changes] == [1, 2, 3]
+    assert [c.data["question"]["id"] for c in changes] == [q.id for q in qs]
+    tail = await store.changes_since("panel", 2)
+    assert tail is not None and [c.seq for c in tail] == [3]
+    assert await store.changes_since("panel", 3) == []
+
+
+async def test_changes_since_a_future_seq_or_unknown_event_is_none(store: Store) -> None:
+    await with_questions(store, 1)
+    assert await store.changes_since("panel", 7) is None
+    assert await store.changes_since("ghost", 0) is None
+
+
+async def test_log_is_capped_and_resume_past_the_cap_needs_a_snapshot(store: Store) -> None:
+    await with_questions(store, 130)  # log_max is 50 in this suite
+    assert await store.changes_since("panel", 0) is None
+    recent = await store.changes_since("panel", 100)
+    assert recent is not None and [c.seq for c in recent] == list(range(101, 131))
+
+
+async def test_stale_write_is_refused_whole(store: Store) -> None:
+    (q,) = await with_questions(store, 1)
+    first = await store.get_question("panel", q.id)
+    second = await store.get_question("panel", q.id)
+    assert first is not None and second is not None
+    first.status = Status.ANSWERED
+    await store.commit("panel", Write([PendingChange("question.updated", {"question": first.to_dict()})],
+                                      questions=[first]))
+    second.status = Status.REJECTED
+    with pytest.raises(StaleWrite):
+        await store.commit("panel", Write([PendingChange("question.updated", {"question": second.to_dict()})],
+                                          questions=[second]))
+    stored = await store.get_question("panel", q.id)
+    assert stored is not None and stored.status is Status.ANSWERED
+    assert await store.seq("panel") == 2
+
+
+async def test_event_writes_are_rev_guarded(store: Store) -> None:
+    await store.create_event(make_event())
+    a = await store.get_event("panel")
+    b = await store.get_event("panel")
+    assert a is not None and b is not None
+    a.title = "Renamed"
+    await store.commit("panel", Write([PendingChange("event.updated", {"event": a.to_dict()})], event=a))
+    b.title = "Other"
+    with pytest.raises(StaleWrite):
+        await store.commit("panel", Write([PendingChange("event.updated", {"event": b.to_dict()})], event=b))
+    got = await store.get_event("panel")
+    assert got is not None and got.title == "Renamed"
+
+
+async def test_state_reads_everything_at_one_seq(store: Store) -> None:
+    await with_questions(store, 2)
+    poll = Poll(id=1, title="Mood?", kind=PollKind.SINGLE, created_at=time.time(), options=["Good", "Bad"])
+    note = Note(id=1, text="Two minutes left", created_at=time.time())
+    await store.commit("panel", Write([PendingChange("poll.created", {"poll": poll.to_dict()}),
+                                       PendingChange("note.created", {"note": note.to_dict()})],
+                                      polls=[poll], notes=[note]))
+    state = await store.state("panel")
+    assert state is not None
+    assert state.seq == 4
+    assert [q.id for q in state.questions] == [1, 2]
+    assert [p.title for p, _ in state.polls] == ["Mood?"]
+    assert [n.text for n in state.notes] == ["Two minutes left"]
+    assert await store.state("ghost") is None
+
+
+async def test_votes_are_idempotent_per_participant(store: Store) -> None:
+    (q,) = await with_questions(store, 1)
+    assert await store.vote("panel", q.id, "alice", True) == (1, True)
+    assert await store.vote("panel", q.id, "alice", True) == (1, False)
+    assert await store.vote("panel", q.id, "bob", True) == (2, True)
+    assert await store.vote("panel", q.id, "alice", False) == (1, True)
+    assert await store.vote("panel", q.id, "alice", False) == (1, False)
+    assert await store.voted("panel", "bob") == {q.id}
+    assert await store.voted("panel", "alice") == set()
+    assert await store.vote_counts("panel", [q.id]) == {q.id: 1}
+    stored = await store.get_question("panel", q.id)
+    assert stored is not None and stored.votes == 1
+
+
+async def test_merging_unions_voters(store: Store) -> None:
+    a, b = await with_questions(store, 2)
+    for p in ("x", "y"):
+        await store.vote("panel", a.id, p, True)
+    for p in ("y", "z"):
+        await store.vote("panel", b.id, p, True)
+    src = await store.get_question("panel", a.id)
+    assert src is not None
+    src.status = Status.MERGED
+    src.merged_into = b.id
+    await store.commit("panel", Write([PendingChange("question.updated", {"question": src.to_dict()})],
+                                      questions=[src], merge_votes=(a.id, b.id)))
+    assert await store.vote_counts("panel", [a.id, b.id]) == {a.id: 0, b.id: 3}
+    assert await store.voted("panel", "y") == {b.id}
+
+
+async def test_poll_answers_replace_and_withdraw(store: Store) -> None:
+    await store.create_event(make_event())
+    poll = Poll(id=1, title="Pick", kind=PollKind.MULTIPLE, created_at=time.time(), options=["A", "B", "C"])
+    await store.commit("panel", Write([PendingChange("poll.created", {"poll": poll.to_dict()})], polls=[poll]))
+    await store.answer("panel", 1, "alice", ["0", "1"])
+    tally = await store.answer("panel", 1, "bob", ["1"])
+    assert tally.voters == 2 and tally.counts == {"0": 1, "1": 2}
+    tally = await store.answer("panel", 1, "alice", ["2"])
+    assert tally.voters == 2 and tally.counts == {"1": 1, "2": 1}
+    assert await store.answers_of("panel", "alice") == {1: ["2"]}
+    tally = await store.answer("panel", 1, "bob", None)
+    assert tally.voters == 1 and tally.counts == {"2": 1}
+    assert (await store.tally("panel", 1)).counts == {"2": 1}
+
+
+async def test_reset_and_delete_poll_drop_answers(store: Store) -> None:
+    await store.create_event(make_event())
+    poll = Poll(id=1, title="Pick", kind=PollKind.SINGLE, created_at=time.time(), options=["A", "B"])
+    await store.commit("panel", Write([PendingChange("poll.created", {"poll": poll.to_dict()})], polls=[poll]))
+    await store.answer("panel", 1, "alice", ["0"])
+    stored = await store.get_poll("panel", 1)
+    assert stored is not None
+    await store.commit("panel", Write([PendingChange("poll.updated", {"poll": stored.to_dict()})], polls=[stored],
+                                      reset_polls=[1]))
+    assert (await store.tally("panel", 1)).voters == 0
+    assert await store.answers_of("panel", "alice") == {}
+    await store.answer("panel", 1, "alice", ["1"])
+    await store.commit("panel", Write([PendingChange("poll.deleted", {"poll": stored.to_dict()})], delete_polls=[1]))
+    assert await store.get_poll("panel", 1) is None
+    assert (await store.tally("panel", 1)).voters == 0
+
+
+async def test_deleting_questions_drops_their_votes(store: Store) -> None:
+    a, b = await with_questions(store, 2)
+    await store.vote("panel", a.id, "alice", True)
+    await store.commit("panel", Write([PendingChange("question.deleted", {"question": a.to_dict()})],
+                                      delete_questions=[a.id]))
+    assert await store.get_question("panel", a.id) is None
+    assert await store.voted("panel", "alice") == set()
+    state = await store.state("panel")
+    assert state is not None and [q.id for q in state.questions] == [b.id]
+
+
+async def test_idempotency_key_finds_the_earlier_question(store: Store) -> None:
+    await store.create_event(make_event())
+    q = make_question(1, author="alice")
+    q.client_id = "k-123456789"
+    await store.commit("panel", Write([created(q)], questions=[q]))
+    found = await store.find_question("panel", "alice", "k-123456789")
+    assert found is not None and found.id == 1
+    assert await store.find_question("panel", "bob", "k-123456789") is None
+
+
+async def test_deleting_an_event_leaves_nothing(store: Store) -> None:
+    (q,) = await with_questions(store, 1)
+    await store.vote("panel", q.id, "alice", True)
+    poll = Poll(id=1, title="Pick", kind=PollKind.SINGLE, created_at=time.time(), options=["A", "B"])
+    await store.commit("panel", Write([PendingChange("poll.created", {"poll": poll.to_dict()})], polls=[poll]))
+    await store.answer("panel", 1, "alice", ["0"])
+    assert await store.delete_event("panel") is True
+    assert await store.get_event("panel") is None
+    assert await store.state("panel") is None
+    assert await store.voted("panel", "alice") == set()
+    assert await store.answers_of("panel", "alice") == {}
+    assert await store.delete_event("panel") is False
+    await store.create_event(make_event())  # the code is free again, and starts from scratch
+    assert await store.seq("panel") == 0
+    assert await store.next_id("panel", "question") == 1
+
+
+async def test_presence_counts_this_instance(store: Store) -> None:
+    await store.create_event(make_event())
+    assert await store.set_presence("panel", "i1", 3, 30) >= 3
