@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -12,6 +10,3 @@ from qa.web.openapi_doc import DOCUMENT
 
 async def spec(request: Request) -> Response:
     return JSONResponse(DOCUMENT)
-
-
-__all__ = ["spec", "Any"]

@@ -1,11 +1,239 @@
-"""The OpenAPI document (kept as data, next to the routes it describes)."""
+"""The OpenAPI 3.1 document for the HTTP API, kept as data next to the routes it describes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from qa import __version__
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(status: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {status: {"description": description, **(_json(schema) if schema else {})}}
+
+
+_ERROR_TEXT = {
+    "400": "Malformed or invalid input", "401": "No or bad token", "403": "Not allowed for this token",
+    "404": "Unknown event or item", "409": "Conflicting state", "413": "Body too large",
+    "429": "Too many requests (see Retry-After)", "503": "Storage unreachable; nothing was written (see Retry-After)",
+}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {c: {"description": _ERROR_TEXT[c], **_json(_ref("Error"))} for c in codes}
+
+
+def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None, auth: bool = False,
+        params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True, **_json(body)}
+    if auth:
+        op["security"] = [{"bearer": []}]
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str, integer: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", "minimum": 0} if integer else {"type": "string", "maxLength": 64}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_NULLABLE_INT = {"type": ["integer", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+    "Segment": {"type": "object", "required": ["id", "title"], "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "starts_at": _NULLABLE_STR,
+        "speakers": _NULLABLE_STR}},
+    "Event": {"type": "object", "required": ["code", "title", "moderation", "questions_open"], "properties": {
+        "code": {"type": "string"}, "title": {"type": "string"}, "moderation": {"enum": ["pre", "post"]},
+        "questions_open": {"type": "boolean"}, "highlighted": _NULLABLE_INT, "presenting_poll": _NULLABLE_INT,
+        "active_segment": _NULLABLE_INT, "segments": {"type": "array", "items": _ref("Segment")},
+        "language": {"type": "string"}, "timezone": {"type": "string"}, "policy_text": {"type": "string"},
+        "overlay_hidden": {"type": "boolean"}, "timer": {"type": ["object", "null"]},
+        "created_at": {"type": "string"}, "epoch": {"type": "string"}}},
+    "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
+                                                 "properties": {
+        "moderator_token": {"type": "string"}, "presenter_token": {"type": "string"},
+        "links": {"type": "object", "required": ["attendee", "moderator", "presenter"], "properties": {
+            "attendee": {"type": "string"}, "moderator": {"type": "string"}, "presenter": {"type": "string"}}}}}]},
+    "Question": {"type": "object", "required": ["id", "text", "name", "affiliation", "status", "votes",
+                                                "highlighted", "segment", "created_at", "mine", "voted"],
+                 "properties": {
+        "id": {"type": "integer"}, "text": {"type": "string"}, "name": _NULLABLE_STR,
+        "affiliation": _NULLABLE_STR,
+        "status": {"enum": ["pending", "approved", "answered", "rejected", "archived", "merged"]},
+        "votes": {"type": "integer", "minimum": 0}, "highlighted": {"type": "boolean"},
+        "segment": _NULLABLE_INT, "created_at": {"type": "string"}, "mine": {"type": "boolean"},
+        "voted": {"type": "boolean"}, "language": _NULLABLE_STR, "answered_at": _NULLABLE_STR,
+        "merged_into": _NULLABLE_INT, "original_text": _NULLABLE_STR, "flagged": {"type": "boolean"},
+        "participant": {"type": "string"}}},
+    "Poll": {"type": "object", "required": ["id", "title", "kind", "options", "status", "results", "voters"],
+             "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"},
+        "kind": {"enum": ["single", "multiple", "rating", "wordcloud"]},
+        "options": {"type": "array", "items": {"type": "string"}}, "scale": _NULLABLE_INT,
+        "labels": {"type": ["array", "null"], "items": {"type": "string"}}, "max_choices": _NULLABLE_INT,
+        "status": {"enum": ["open", "closed"]}, "results_visibility": {"enum": ["live", "closed", "never"]},
+        "segment": _NULLABLE_INT, "results": {"type": ["object", "null"]}, "voters": _NULLABLE_INT,
+        "my_answer": {"type": ["object", "null"]}}},
+    "Note": {"type": "object", "required": ["id", "text", "created_at", "acked_at"], "properties": {
+        "id": {"type": "integer"}, "text": {"type": "string"}, "created_at": {"type": "string"},
+        "acked_at": _NULLABLE_STR}},
+    "Snapshot": {"type": "object", "required": ["event", "questions", "polls", "seq"], "properties": {
+        "event": _ref("Event"), "questions": {"type": "array", "items": _ref("Question")},
+        "polls": {"type": "array", "items": _ref("Poll")}, "seq": {"type": "integer", "minimum": 0},
+        "viewer": {"type": "object"}, "notes": {"type": "array", "items": _ref("Note")},
+        "stats": {"type": "object"}}},
+    "Votes": {"type": "object", "required": ["votes", "voted"], "properties": {
+        "votes": {"type": "integer", "minimum": 0}, "voted": {"type": "boolean"}}},
+    "CreateEvent": {"type": "object", "required": ["title"], "additionalProperties": False, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 120},
+        "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{2,31}$"},
+        "moderation": {"enum": ["pre", "post"]}, "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"]},
+        "timezone": {"type": "string"}, "policy_text": {"type": "string", "maxLength": 4000},
+        "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+    "PatchEvent": {"type": "object", "additionalProperties": False, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 120}, "moderation": {"enum": ["pre", "post"]},
+        "questions_open": {"type": "boolean"}, "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"]},
+        "timezone": {"type": "string"}, "policy_text": {"type": "string", "maxLength": 4000},
+        "blocked_words": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 200},
+        "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+        "presenting_poll": _NULLABLE_INT, "overlay_hidden": {"type": "boolean"},
+        "timer": {"type": ["object", "null"]}}},
+    "Ask": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
+        "text": {"type": "string", "minLength": 2, "maxLength": 500},
+        "name": {"type": ["string", "null"], "maxLength": 60},
+        "affiliation": {"type": ["string", "null"], "maxLength": 80}, "anonymous": {"type": "boolean"},
+        "language": {"type": "string"}, "client_id": {"type": "string", "minLength": 8, "maxLength": 64}}},
+    "Moderate": {"type": "object", "required": ["action"], "additionalProperties": False, "properties": {
+        "action": {"enum": ["approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore",
+                            "edit", "merge", "move"]},
+        "text": {"type": "string", "minLength": 2, "maxLength": 500}, "into": {"type": "integer"},
+        "segment": _NULLABLE_INT}},
+    "CreatePoll": {"type": "object", "required": ["title", "kind"], "additionalProperties": False, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "kind": {"enum": ["single", "multiple", "rating", "wordcloud"]},
+        "options": {"type": "array", "minItems": 2, "maxItems": 12, "items": {"type": "string", "maxLength": 120}},
+        "max_choices": {"type": "integer", "minimum": 1}, "scale": {"type": "integer", "minimum": 2, "maximum": 10},
+        "labels": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "maxLength": 40}},
+        "results": {"enum": ["live", "closed", "never"]}}},
+    "Answer": {"type": "object", "additionalProperties": False, "properties": {
+        "choices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "rating": {"type": "integer", "minimum": 1, "maximum": 10},
+        "words": {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string", "maxLength": 25}}}},
+    "CreateSegment": {"type": "object", "required": ["title"], "additionalProperties": False, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 120}, "starts_at": {"type": "string"},
+        "speakers": {"type": "string", "maxLength": 200}}},
+    "CreateNote": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
+        "text": {"type": "string", "minLength": 1, "maxLength": 280}}},
+    "Present": {"type": "object", "additionalProperties": False, "properties": {"poll": _NULLABLE_INT}},
+}
+
+_code = _path_param("code")
+_qid = _path_param("qid", integer=True)
+_pid = _path_param("pid", integer=True)
+_sid = _path_param("sid", integer=True)
+_nid = _path_param("nid", integer=True)
+_WRITE_ERRORS = ("400", "404", "413", "429", "503")
+_MOD_ERRORS = ("400", "401", "403", "404", "409", "413", "503")
+
+PATHS: dict[str, Any] = {
+    "/healthz": {"get": _op("Liveness", _ok("200", "The process runs"))},
+    "/readyz": {"get": _op("Readiness: storage and broker answer",
+                           {**_ok("200", "Ready"), "503": {"description": "Not ready"}})},
+    "/api/events": {
+        "post": _op("Create an event (organiser)", {**_ok("201", "Created", _ref("OrganiserEvent")),
+                                                   **_errors("400", "401", "409", "413", "503")},
+                    body=_ref("CreateEvent"), auth=True),
+        "get": _op("List events (organiser)", {**_ok("200", "Events", {"type": "array",
+                                                                      "items": _ref("OrganiserEvent")}),
+                                              **_errors("401", "503")}, auth=True),
+    },
+    "/api/events/{code}": {
+        "parameters": [_code],
+        "get": _op("Snapshot for this viewer", {**_ok("200", "Snapshot", _ref("Snapshot")),
+                                                **_errors("404", "503")}),
+        "patch": _op("Change settings (moderator)", {**_ok("200", "Event", _ref("Event")), **_errors(*_MOD_ERRORS)},
+                     body=_ref("PatchEvent"), auth=True),
+        "delete": _op("Erase the event and everything in it (organiser)",
+                      {"204": {"description": "Erased"}, **_errors("401", "404", "503")}, auth=True),
+    },
+    "/api/events/{code}/me": {"parameters": [_code], "delete": _op(
+        "Forget me: delete own questions, withdraw own votes and answers",
+        {"204": {"description": "Forgotten"}, **_errors("404", "503")})},
+    "/api/events/{code}/export": {"parameters": [_code], "get": _op(
+        "Export questions, votes and poll results (organiser or moderator)",
+        {"200": {"description": "Export", "content": {"application/json": {"schema": {"type": "object"}},
+                                                      "text/csv": {"schema": {"type": "string"}}}},
+         **_errors("400", "401", "403", "404", "503")}, auth=True,
+        params=[{"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}])},
+    "/api/events/{code}/questions": {"parameters": [_code], "post": _op(
+        "Ask a question (attendee)", {**_ok("201", "Question", _ref("Question")), **_errors(*_WRITE_ERRORS, "409")},
+        body=_ref("Ask"))},
+    "/api/events/{code}/questions/{qid}/vote": {
+        "parameters": [_code, _qid],
+        "post": _op("Upvote (idempotent)", {**_ok("200", "Votes", _ref("Votes")), **_errors("404", "409", "429",
+                                                                                           "503")}),
+        "delete": _op("Withdraw the upvote", {**_ok("200", "Votes", _ref("Votes")), **_errors("404", "429", "503")}),
+    },
+    "/api/events/{code}/queue": {"parameters": [_code], "get": _op(
+        "Every question with its status (moderator)",
+        {**_ok("200", "Questions", {"type": "array", "items": _ref("Question")}),
+         **_errors("401", "403", "404", "503")}, auth=True)},
+    "/api/events/{code}/questions/{qid}/moderate": {"parameters": [_code, _qid], "post": _op(
+        "Moderate a question", {**_ok("200", "Question", _ref("Question")), **_errors(*_MOD_ERRORS)},
+        body=_ref("Moderate"), auth=True)},
+    "/api/events/{code}/polls": {"parameters": [_code], "post": _op(
+        "Create a poll (closed)", {**_ok("201", "Poll", _ref("Poll")), **_errors(*_MOD_ERRORS)},
+        body=_ref("CreatePoll"), auth=True)},
+    "/api/events/{code}/polls/{pid}": {
+        "parameters": [_code, _pid],
+        "patch": _op("Edit a poll without answers", {**_ok("200", "Poll", _ref("Poll")), **_errors(*_MOD_ERRORS)},
+                     body=_ref("CreatePoll"), auth=True),
+        "delete": _op("Delete a poll", {"204": {"description": "Deleted"}, **_errors(*_MOD_ERRORS)}, auth=True),
+    },
+    **{f"/api/events/{{code}}/polls/{{pid}}/{action}": {"parameters": [_code, _pid], "post": _op(
+        f"{action.capitalize()} the poll", {**_ok("200", "Poll", _ref("Poll")), **_errors(*_MOD_ERRORS)},
+        auth=True)} for action in ("open", "close", "reset")},
+    "/api/events/{code}/polls/{pid}/answer": {"parameters": [_code, _pid], "post": _op(
+        "Answer (again = replace own answer)", {**_ok("200", "Poll", _ref("Poll")),
+                                               **_errors(*_WRITE_ERRORS, "409")}, body=_ref("Answer"))},
+    "/api/events/{code}/present": {"parameters": [_code], "post": _op(
+        "Choose the poll the presenter view shows (or none)", {**_ok("200", "Event", _ref("Event")),
+                                                               **_errors(*_MOD_ERRORS)},
+        body=_ref("Present"), auth=True)},
+    "/api/events/{code}/segments": {"parameters": [_code], "post": _op(
+        "Add an agenda segment", {**_ok("201", "Segment", _ref("Segment")), **_errors(*_MOD_ERRORS)},
+        body=_ref("CreateSegment"), auth=True)},
+    "/api/events/{code}/segments/{sid}/activate": {"parameters": [_code, _sid], "post": _op(
+        "Make a segment the active one", {**_ok("200", "Event", _ref("Event")), **_errors(*_MOD_ERRORS)},
+        auth=True)},
+    "/api/events/{code}/notes": {"parameters": [_code], "post": _op(
+        "Send a backstage note to the panel", {**_ok("201", "Note", _ref("Note")), **_errors(*_MOD_ERRORS)},
+        body=_ref("CreateNote"), auth=True)},
+    "/api/events/{code}/notes/{nid}/ack": {"parameters": [_code, _nid], "post": _op(
+        "Acknowledge a note (presenter)", {**_ok("200", "Note", _ref("Note")),
+                                           **_errors("401", "404", "409", "503")}, auth=True)},
+}
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "Floor", "version": "0.1.0"},
-    "paths": {},
+    "info": {"title": "Floor", "version": __version__,
+             "description": "Live, moderated Q&A and quick polls. WebSocket messages: docs/protocol.md."},
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS,
+                   "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
 }
