@@ -26,6 +26,7 @@ def _serve(host: str, port: int, log_level: str) -> int:
     import uvicorn
 
     from qa.app import create_app
+    from qa.server import FloorServer
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -41,9 +42,10 @@ def _serve(host: str, port: int, log_level: str) -> int:
         print(f"Admin: {base}/admin (token from FLOOR_ADMIN_TOKEN or {settings.data_dir / 'admin_token'})",
               file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
+                            ws="websockets-sansio", loop="uvloop", http="httptools",
                             ws_max_size=settings.ws_max_bytes, ws_ping_interval=settings.ws_ping_seconds,
                             ws_ping_timeout=settings.ws_ping_seconds, proxy_headers=True,
                             timeout_graceful_shutdown=int(settings.shutdown_grace), server_header=False,
                             access_log=False)
-    uvicorn.Server(config).run()
+    FloorServer(config, app, drain=settings.drain_seconds).run()
     return 0

@@ -38,7 +38,8 @@ class Settings:
     votes_per_minute: int = 120
     answers_per_minute: int = 60
     event_writes_per_second: int = 2000
-    shutdown_grace: float = 10.0
+    shutdown_grace: float = 10.0  # SIGTERM: in-flight requests get this long before the process exits
+    drain_seconds: float = 1.0  # SIGTERM: /readyz answers 503 this long before sockets close
     retention_days: int = 30
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
     admin_token_generated: bool = False  # True only on the start that created it: print it that once
@@ -70,6 +71,7 @@ class Settings:
             ws_messages_per_10s=_int(env, "FLOOR_WS_MESSAGES_PER_10S", 60),
             event_writes_per_second=_int(env, "FLOOR_EVENT_WRITES_PER_SECOND", 2000),
             shutdown_grace=_float(env, "FLOOR_SHUTDOWN_GRACE", 10.0),
+            drain_seconds=_float(env, "FLOOR_DRAIN_SECONDS", 1.0),
             retention_days=_int(env, "FLOOR_RETENTION_DAYS", 30),
             admin_token_generated=fresh_admin,
             ws_idle_seconds=_float(env, "FLOOR_WS_IDLE_SECONDS", 90.0),
