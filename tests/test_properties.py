@@ -1,0 +1,124 @@
+"""Property-based (stateful) tests: for ANY sequence of asks, votes, withdrawals and moderator actions,
+vote counts equal distinct voters, seq strictly increases, and attendees never receive others' hidden
+questions — checked on the real SQLite store, commands and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from qa.broker.memory import MemoryBroker
+from qa.commands import Commands
+from qa.domain.errors import DomainError
+from qa.domain.limits import Limits
+from qa.domain.model import Role, Status, Viewer
+from qa.domain.views import project
+from qa.realtime import notices
+from qa.store.sqlite import SqliteStore
+
+PARTICIPANTS = ["ana", "ben", "chen", "dara"]
+ACTIONS = ["approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore"]
+HIDDEN = {Status.PENDING.value, Status.REJECTED.value, Status.ARCHIVED.value, Status.MERGED.value}
+
+
+class FloorMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.dir = tempfile.TemporaryDirectory()
+        self.store = SqliteStore(Path(self.dir.name) / "floor.sqlite3")
+        self.broker = MemoryBroker()
+        self.commands = Commands(self.store, self.broker, limits=Limits())
+        self.voters: dict[int, set[str]] = {}
+        self.seqs: list[int] = []
+        self.run(self._setup())
+
+    def run(self, coro):  # type: ignore[no-untyped-def]
+        return self.loop.run_until_complete(coro)
+
+    async def _setup(self) -> None:
+        await self.store.open()
+        event = await self.commands.create_event({"title": "Property panel", "code": "prop"})
+        self.code = event.code
+        self.sub_cm = self.broker.subscribe(notices.channel("floor", self.code))
+        self.sub = await self.sub_cm.__aenter__()
+
+    def teardown(self) -> None:
+        self.run(self.sub_cm.__aexit__(None, None, None))
+        self.run(self.store.close())
+        self.loop.close()
+        self.dir.cleanup()
+
+    def drain(self) -> list[notices.Notice]:
+        out = []
+        while not self.sub._queue.empty():
+            decoded = notices.decode(self.sub._queue.get_nowait())
+            if decoded is not None:
+                out.append(decoded)
+        return out
+
+    @rule(who=st.sampled_from(PARTICIPANTS), text=st.text(min_size=2, max_size=40))
+    def ask(self, who: str, text: str) -> None:
+        try:
+            q = self.run(self.commands.ask(self.code, who, {"text": text}))
+        except DomainError:
+            return
+        self.voters[q.id] = set()
+
+    @precondition(lambda self: self.voters)
+    @rule(data=st.data(), who=st.sampled_from(PARTICIPANTS), on=st.booleans())
+    def vote(self, data: st.DataObject, who: str, on: bool) -> None:
+        qid = data.draw(st.sampled_from(sorted(self.voters)))
+        try:
+            self.run(self.commands.vote(self.code, qid, who, on))
+        except DomainError:
+            return
+        (self.voters[qid].add if on else self.voters[qid].discard)(who)
+
+    @precondition(lambda self: self.voters)
+    @rule(data=st.data(), action=st.sampled_from(ACTIONS))
+    def moderate(self, data: st.DataObject, action: str) -> None:
+        qid = data.draw(st.sampled_from(sorted(self.voters)))
+        try:
+            self.run(self.commands.moderate(self.code, qid, {"action": action}))
+        except DomainError:
+            return
+
+    @invariant()
+    def votes_equal_distinct_voters(self) -> None:
+        state = self.run(self.store.state(self.code))
+        for q in state.questions:
+            assert q.votes == len(self.voters[q.id]), (q.id, q.votes, self.voters[q.id])
+
+    @invariant()
+    def at_most_one_question_is_highlighted(self) -> None:
+        state = self.run(self.store.state(self.code))
+        highlighted = [q.id for q in state.questions if q.highlighted]
+        assert len(highlighted) <= 1
+        assert state.event.highlighted == (highlighted[0] if highlighted else None)
+
+    @invariant()
+    def seq_strictly_increases_and_attendees_see_nothing_hidden(self) -> None:
+        for notice in self.drain():
+            if not hasattr(notice, "seq"):
+                continue
+            if self.seqs:
+                assert notice.seq == self.seqs[-1] + 1
+            self.seqs.append(notice.seq)
+            for who in PARTICIPANTS:
+                shaped = project(notice, Viewer(Role.ATTENDEE, who))
+                if shaped is None or shaped[0] == "question.removed" or not shaped[0].startswith("question."):
+                    continue
+                kind, data = shaped
+                if data["status"] in HIDDEN:
+                    assert data["mine"] and data["status"] in ("pending", "merged"), (who, kind, data)
+
+
+TestFloorProperties = FloorMachine.TestCase
+TestFloorProperties.settings = settings(max_examples=40, stateful_step_count=25, deadline=None,
+                                        suppress_health_check=[HealthCheck.too_slow])
