@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -65,7 +66,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/") or request.url.path in ("/openapi.json",):
         return JSONResponse(error_body(_HTTP_CODES.get(exc.status_code, "error"), message),
                             status_code=exc.status_code, headers=exc.headers)
-    return await _page_error(request, exc.status_code, message)
+    return await _page_error(request, exc.status_code, message, exc.headers)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -75,12 +76,14 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
                         status_code=500)
 
 
-async def _page_error(request: Request, status: int, message: str) -> Response:
+async def _page_error(request: Request, status: int, message: str,
+                      headers: Mapping[str, str] | None = None) -> Response:
     templates = getattr(request.app.state, "templates", None)
     if templates is None:
-        return JSONResponse(error_body(_HTTP_CODES.get(status, "error"), message), status_code=status)
+        return JSONResponse(error_body(_HTTP_CODES.get(status, "error"), message), status_code=status,
+                            headers=headers)
     from qa.web.pages import page_context
 
     return templates.TemplateResponse(request, "error.html", page_context(request) | {"status": status,
                                                                                      "message": message},
-                                      status_code=status)
+                                      status_code=status, headers=headers)

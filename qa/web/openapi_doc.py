@@ -43,7 +43,7 @@ def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None 
 
 
 def _path_param(name: str, integer: bool = False) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "minimum": 0} if integer else {"type": "string", "maxLength": 64}
+    schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999} if integer else {"type": "string", "maxLength": 64}
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
@@ -148,6 +148,7 @@ _pid = _path_param("pid", integer=True)
 _sid = _path_param("sid", integer=True)
 _nid = _path_param("nid", integer=True)
 _WRITE_ERRORS = ("400", "404", "413", "429", "503")
+_VOTE_ERRORS = ("400", "404", "409", "413", "429", "503")
 _MOD_ERRORS = ("400", "401", "403", "404", "409", "413", "503")
 
 PATHS: dict[str, Any] = {
@@ -185,9 +186,8 @@ PATHS: dict[str, Any] = {
         body=_ref("Ask"))},
     "/api/events/{code}/questions/{qid}/vote": {
         "parameters": [_code, _qid],
-        "post": _op("Upvote (idempotent)", {**_ok("200", "Votes", _ref("Votes")), **_errors("404", "409", "429",
-                                                                                           "503")}),
-        "delete": _op("Withdraw the upvote", {**_ok("200", "Votes", _ref("Votes")), **_errors("404", "429", "503")}),
+        "post": _op("Upvote (idempotent)", {**_ok("200", "Votes", _ref("Votes")), **_errors(*_VOTE_ERRORS)}),
+        "delete": _op("Withdraw the upvote", {**_ok("200", "Votes", _ref("Votes")), **_errors(*_VOTE_ERRORS)}),
     },
     "/api/events/{code}/queue": {"parameters": [_code], "get": _op(
         "Every question with its status (moderator)",
@@ -226,7 +226,7 @@ PATHS: dict[str, Any] = {
         body=_ref("CreateNote"), auth=True)},
     "/api/events/{code}/notes/{nid}/ack": {"parameters": [_code, _nid], "post": _op(
         "Acknowledge a note (presenter)", {**_ok("200", "Note", _ref("Note")),
-                                           **_errors("401", "404", "409", "503")}, auth=True)},
+                                           **_errors("400", "401", "404", "409", "413", "503")}, auth=True)},
 }
 
 DOCUMENT: dict[str, Any] = {

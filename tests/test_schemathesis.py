@@ -1,0 +1,68 @@
+"""Schemathesis fuzzes every operation of /openapi.json against a real `floor serve`: no 5xx, and no
+response outside the documented schema (status codes, content types, bodies, headers).
+
+Floor's validation is deliberately stricter than JSON Schema can say (control characters, NFC, bidi
+controls), so schemathesis' "schema-valid data must be accepted" check is not used; every rejection is
+covered by its own test in test_api*.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from qa.web.openapi_doc import DOCUMENT
+from tests.conftest import ADMIN
+from tests.serve import FloorProcess
+
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+CODE = "fuzz"
+GENEROUS = {"FLOOR_QUESTIONS_PER_MINUTE": "100000", "FLOOR_VOTES_PER_MINUTE": "100000",
+            "FLOOR_ANSWERS_PER_MINUTE": "100000"}
+
+
+@pytest.fixture(scope="module")
+def floor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FloorProcess]:
+    server = FloorProcess(tmp_path_factory.mktemp("fuzz") / "data", env=GENEROUS).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def ensure_event(floor: FloorProcess) -> None:
+    """DELETE /api/events/{code} is fuzzed too: put the event back so other operations meet a real one."""
+    if httpx.get(f"{floor.url}/api/events/{CODE}").status_code == 404:
+        httpx.post(f"{floor.url}/api/events", json={"title": "Fuzz", "code": CODE}, headers=floor.admin())
+        httpx.post(f"{floor.url}/api/events/{CODE}/questions", json={"text": "A first question?"})
+        httpx.post(f"{floor.url}/api/events/{CODE}/polls", json={"title": "P", "kind": "single",
+                                                                 "options": ["a", "b"]}, headers=floor.admin())
+
+
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_error_and_every_response_matches_the_schema(case: schemathesis.Case, floor: FloorProcess,
+                                                               ) -> None:
+    ensure_event(floor)
+    if case.path_parameters and "code" in case.path_parameters:
+        case.path_parameters["code"] = CODE
+    case.call_and_validate(base_url=floor.url, headers={"Authorization": f"Bearer {ADMIN}"},
+                           checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                   response_schema_conformance, response_headers_conformance])
+
+
+def test_the_document_is_served(floor: FloorProcess, tmp_path: Path) -> None:
+    served = httpx.get(f"{floor.url}/openapi.json").json()
+    assert served == DOCUMENT
