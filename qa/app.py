@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from qa.broker import create_broker
+from qa import retention
 from qa.commands import Commands
 from qa.domain.errors import DomainError, Unavailable
 from qa.ratelimit import RateLimiter
@@ -57,10 +59,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await store.open()
         await broker.open()
         app.state.limiter = _limiter(settings, store)
+        sweeper = asyncio.create_task(retention.run(store, app.state.commands, settings.retention_sweep_seconds))
         try:
             yield
         finally:
             app.state.draining = True
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await app.state.hub.close_all(1012, "server restarting")
             await broker.close()
             await store.close()

@@ -40,7 +40,8 @@ class Settings:
     event_writes_per_second: int = 2000
     shutdown_grace: float = 10.0  # SIGTERM: in-flight requests get this long before the process exits
     drain_seconds: float = 1.0  # SIGTERM: /readyz answers 503 this long before sockets close
-    retention_days: int = 30
+    retention_days: int = 30  # default per event, counted from the event's end
+    retention_sweep_seconds: float = 3600.0
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
     admin_token_generated: bool = False  # True only on the start that created it: print it that once
 
@@ -73,6 +74,7 @@ class Settings:
             shutdown_grace=_float(env, "FLOOR_SHUTDOWN_GRACE", 10.0),
             drain_seconds=_float(env, "FLOOR_DRAIN_SECONDS", 1.0),
             retention_days=_int(env, "FLOOR_RETENTION_DAYS", 30),
+            retention_sweep_seconds=_float(env, "FLOOR_RETENTION_SWEEP_SECONDS", 3600.0),
             admin_token_generated=fresh_admin,
             ws_idle_seconds=_float(env, "FLOOR_WS_IDLE_SECONDS", 90.0),
         )

@@ -84,6 +84,7 @@ class Event:
     policy_text: str = ""
     blocked_words: list[str] = field(default_factory=list)
     retention_days: int = 30
+    ends_at: float | None = None  # retention counts from here (or from creation when unset)
     overlay_hidden: bool = False
     timer: dict[str, Any] | None = None
     rev: int = 0
