@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from qa.broker.base import Broker
-from qa.domain import fields, polls as poll_rules, questions as question_rules, text
+from qa.domain import fields, text
+from qa.domain import polls as poll_rules
+from qa.domain import questions as question_rules
 from qa.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from qa.domain.limits import Limits
 from qa.domain.model import (
@@ -244,12 +246,18 @@ class Commands:
             await self.publish(code, [notices.AnswerNotice(pid)])
 
     async def _delete_questions(self, code: str, qids: list[int]) -> None:
+        event = await self.event(code)
         changes = []
         for qid in qids:
             q = await self.store.get_question(code, qid)
             if q is not None:
                 changes.append(PendingChange("question.deleted", {"question": q.to_dict(), "was": q.status.value}))
-        await self._commit(code, Write(changes, delete_questions=qids))
+        write = Write(changes, delete_questions=qids)
+        if event.highlighted in qids:  # the panel's highlight must not point at a question that is gone
+            event.highlighted = None
+            write.event = event
+            changes.append(_event_change(event))
+        await self._commit(code, write)
 
     # -- polls ---------------------------------------------------------------------------------------
     async def create_poll(self, code: str, body: object) -> Poll:

@@ -23,16 +23,17 @@ def edit_poll(poll: Poll, body: object, *, has_answers: bool, limits: Limits) ->
     if has_answers:
         raise Conflict("A poll that has answers cannot be edited; reset it first.", "poll_has_answers")
     merged = {"title": poll.title, "kind": poll.kind.value, "results": poll.results.value}
-    if "kind" not in data or data["kind"] == poll.kind.value:
+    if data.get("kind") in (None, poll.kind.value):
         merged.update({"options": poll.options or None, "scale": poll.scale, "labels": poll.labels,
                        "max_choices": poll.max_choices})
-    merged.update(data)
+    merged.update({k: v for k, v in data.items() if v is not None})
     edited = Poll(id=poll.id, title="", kind=poll.kind, created_at=poll.created_at, status=poll.status,
                   opened_once=poll.opened_once, segment=poll.segment, rev=poll.rev)
     return _apply_fields(edited, {k: v for k, v in merged.items() if v is not None}, limits)
 
 
 def _apply_fields(poll: Poll, data: dict[str, Any], limits: Limits) -> Poll:
+    data = {k: v for k, v in data.items() if v is not None}  # an optional field sent as null means "not given"
     poll.title = text.clean(data["title"], "title", min_len=1, max_len=limits.poll_title_max)
     poll.kind = PollKind(fields.choice(data["kind"], "kind", [k.value for k in PollKind]))
     poll.results = ResultsVisibility(fields.choice(data.get("results", "live"), "results",

@@ -117,9 +117,9 @@ def moderate(event: Event, question: Question, body: object, *, related: dict[in
                 q.original_text = q.text
             q.text = new_text
     elif action == "merge":
-        into = related.get(data.get("into")) if isinstance(data.get("into"), int) else None
         if data.get("into") is None:
             raise Invalid("merge needs 'into': the id of the question to keep.", "missing_field")
+        into = related.get(fields.integer(data["into"], "into", lo=1, hi=2**31))
         if into is None:
             raise NotFound("The question to merge into does not exist.")
         if into.id == q.id:

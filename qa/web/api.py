@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from qa.commands import Commands
@@ -120,7 +120,8 @@ async def patch_event(request: Request) -> Response:
 
 
 async def delete_event(request: Request) -> Response:
-    require_admin(request.headers, _settings(request).admin_token)
+    event = await _store(request).get_event(request.path_params["code"])  # its own tokens: 403, not 401
+    require_admin(request.headers, _settings(request).admin_token, event)
     await _commands(request).delete_event(request.path_params["code"])
     return Response(status_code=204)
 

@@ -84,12 +84,16 @@ def same(a: str | None, b: str | None) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def require_admin(headers: Headers, admin_token: str) -> None:
+def require_admin(headers: Headers, admin_token: str, event: Event | None = None) -> None:
+    """The organiser only; given the event, its own moderator or presenter token is known but not enough (403)."""
     token = bearer(headers)
     if token is None:
         raise Unauthorized("This needs the organiser's token (Authorization: Bearer ...).")
-    if not same(token, admin_token):
-        raise Unauthorized("The organiser token is not valid.")
+    if same(token, admin_token):
+        return
+    if event is not None and role_for_token(token, event, admin_token) is not None:
+        raise Forbidden("Only the organiser may do this.")
+    raise Unauthorized("The organiser token is not valid.")
 
 
 def role_for_token(token: str | None, event: Event, admin_token: str) -> Role | None:
