@@ -1,0 +1,537 @@
+// Attendee screen: ask (with an offline-safe outbox), upvote, answer polls; all live.
+import { Live, bindIndicator } from "./live.js";
+import { $, announcer, api, h, randomId, reconcile, scheduler, setText, store } from "./ui.js";
+import { resultsView } from "./polls.js";
+
+const T = {
+  anonymous: "Anonymous",
+  whoEmpty: "Add your name and affiliation (optional)",
+  whoAs: (parts) => `Asking as ${parts}`,
+  whoAnon: "Asking anonymously",
+  waiting: "Waiting for the moderator",
+  notSent: "Not sent yet — it will be sent when you are back online",
+  sending: "Sending…",
+  onScreen: "On screen now",
+  answered: "Answered",
+  votes: (n) => (n === 1 ? "1 vote" : `${n} votes`),
+  upvote: "Upvote",
+  tooShort: "Please write at least 2 characters.",
+  sentPending: "Sent. Your question is waiting for the moderator.",
+  sentLive: "Sent. Your question is now in the list.",
+  queued: "You are offline. Your question will be sent when you are back online.",
+  approved: "Your question was approved and is now in the list.",
+  newQuestions: (n) => (n === 1 ? "1 new question." : `${n} new questions.`),
+  highlighted: "A new question is on screen now.",
+  paused: "Questions are paused.",
+  resumed: "Questions are open again.",
+  newPoll: (t) => `New poll: ${t}`,
+  pollOpen: "Live poll",
+  pollClosed: "Closed",
+  chooseOne: "Choose one answer",
+  chooseUpTo: (n) => (n === 1 ? "Choose 1 answer" : `Choose up to ${n} answers`),
+  chooseAny: "Choose all that apply",
+  rate: (n) => `Choose a rating from 1 to ${n}`,
+  wordsLegend: "Up to 3 words or short phrases (25 characters each)",
+  word: (i) => `Word ${i}`,
+  send: "Send answer",
+  update: "Update answer",
+  saved: "Answer saved. You can change it while the poll is open.",
+  pickSomething: "Choose an answer first.",
+  typeAWord: "Type at least one word.",
+  closedNote: "This poll is closed.",
+  ended: "This event has ended.",
+  total: (n) => (n ? `(${n})` : ""),
+};
+const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
+
+const snapshot = JSON.parse($("#floor-state").textContent);
+const code = snapshot.event.code;
+const live = new Live({ code, snapshot });
+const local = store("local");
+const say = announcer($("#announcer"));
+const OUTBOX_KEY = `floor:outbox:${code}`;
+const PROFILE_KEY = "floor:profile";
+const SORT_KEY = "floor:sort";
+
+const els = {
+  app: $("#app"),
+  ended: $("#ended"),
+  polls: $("#polls"),
+  pollList: $("#poll-list"),
+  onscreen: $("#onscreen"),
+  onscreenList: $("#onscreen-list"),
+  paused: $("#paused"),
+  form: $("#ask-form"),
+  text: $("#q-text"),
+  count: $("#q-count"),
+  name: $("#q-name"),
+  affiliation: $("#q-affiliation"),
+  anon: $("#q-anon"),
+  send: $("#q-send"),
+  msg: $("#ask-msg"),
+  mine: $("#mine"),
+  mineList: $("#mine-list"),
+  list: $("#q-list"),
+  empty: $("#q-empty"),
+  total: $("#q-total"),
+  answered: $("#answered"),
+  answeredList: $("#answered-list"),
+  answeredCount: $("#answered-count"),
+};
+
+// -- questions -----------------------------------------------------------------------------------
+
+const items = new Map(); // question id -> rendered parts
+
+function questionItem(id) {
+  let it = items.get(id);
+  if (it) return it;
+  const flag = h("p", { class: "q-flag" }, T.onScreen);
+  const text = h("p", { class: "q-text user-text", dir: "auto" });
+  const who = h("span", { dir: "auto" });
+  const org = h("span", { dir: "auto" });
+  const sep = h("span", { class: "sep", "aria-hidden": "true" }, "·");
+  const meta = h("p", { class: "q-meta" }, who, sep, org);
+  const count = h("span", { class: "vote-count" }, "0");
+  const srCount = h("span", { class: "sr-only" });
+  const vote = h("button", { type: "button", class: "vote", "aria-pressed": "false", "data-qid": id },
+    h("span", { class: "vote-icon", "aria-hidden": "true" }), count, srCount);
+  vote.addEventListener("click", () => toggleVote(id));
+  const status = h("p", { class: "q-status" }, h("span", { class: "badge badge-warn" }));
+  const li = h("li", { class: "q", "data-qid": id }, flag, text, meta, vote, status);
+  it = { li, flag, text, meta, who, org, sep, vote, count, srCount, status };
+  items.set(id, it);
+  return it;
+}
+
+function updateItem(it, q, { onscreen = false } = {}) {
+  setText(it.text, q.text);
+  const name = q.name || (q.affiliation ? "" : T.anonymous);
+  setText(it.who, name);
+  setText(it.org, q.affiliation || "");
+  it.sep.hidden = !(name && q.affiliation);
+  it.org.hidden = !q.affiliation;
+  it.flag.hidden = !onscreen;
+  it.li.classList.toggle("q-onscreen", onscreen);
+  it.li.classList.toggle("q-pending", q.status === "pending");
+  it.li.classList.toggle("q-answered", q.status === "answered");
+  const votable = q.status === "approved";
+  it.vote.hidden = q.status === "pending";
+  it.vote.disabled = !votable;
+  it.vote.setAttribute("aria-pressed", q.voted ? "true" : "false");
+  setText(it.count, q.votes ?? 0);
+  setText(it.srCount, `${T.votes(q.votes ?? 0)}, ${T.upvote}`);
+  it.status.hidden = q.status !== "pending";
+  setText(it.status.firstChild, T.waiting);
+}
+
+function outboxItem(entry) {
+  const key = `out:${entry.client_id}`;
+  let it = items.get(key);
+  if (!it) {
+    const text = h("p", { class: "q-text user-text", dir: "auto" });
+    const badge = h("span", { class: "badge badge-warn" });
+    const li = h("li", { class: "q q-pending", "data-client-id": entry.client_id }, text,
+      h("p", { class: "q-status" }, badge));
+    it = { li, text, badge };
+    items.set(key, it);
+  }
+  setText(it.text, entry.text);
+  setText(it.badge, sending.has(entry.client_id) ? T.sending : T.notSent);
+  return it.li;
+}
+
+const pendingVotes = new Set();
+
+async function toggleVote(id) {
+  const q = live.questions.get(id);
+  if (!q || q.status !== "approved" || pendingVotes.has(id)) return;
+  const on = !q.voted;
+  const before = { voted: q.voted, votes: q.votes };
+  pendingVotes.add(id);
+  live.upsertQuestion({ id, voted: on, votes: Math.max(0, (q.votes || 0) + (on ? 1 : -1)) });
+  const r = await api(on ? "POST" : "DELETE", `/api/events/${encodeURIComponent(code)}/questions/${id}/vote`);
+  pendingVotes.delete(id);
+  if (!live.questions.has(id)) return;
+  if (r.ok) live.upsertQuestion({ id, voted: r.data.voted, votes: r.data.votes });
+  else {
+    live.upsertQuestion({ id, ...before });
+    say(r.message);
+    showMessage(r.message, "error");
+  }
+}
+
+function sortKey() {
+  return document.querySelector('input[name="sort"]:checked')?.value || "popular";
+}
+
+const byPopular = (a, b) => (b.votes || 0) - (a.votes || 0) || cmpTime(a, b);
+const byRecent = (a, b) => cmpTime(b, a);
+function cmpTime(a, b) {
+  return (a.created_at || "").localeCompare(b.created_at || "") || a.id - b.id;
+}
+
+// -- polls ---------------------------------------------------------------------------------------
+
+const cards = new Map(); // poll id -> card
+
+function pollShape(p) {
+  return JSON.stringify([p.kind, p.options, p.scale, p.labels, p.max_choices, p.title]);
+}
+
+function pollCard(poll) {
+  let card = cards.get(poll.id);
+  if (card && card.shape === pollShape(poll)) return card;
+  const old = card;
+  const title = h("h3", { class: "poll-title", id: `poll-${poll.id}-t`, dir: "auto" }, poll.title);
+  const badge = h("span", { class: "badge badge-live" });
+  const msg = h("p", { class: "form-msg", "aria-live": "polite" });
+  const submit = h("button", { class: "btn", type: "submit" }, T.send);
+  const form = h("form", { novalidate: true });
+  const results = resultsView();
+  const closedNote = h("p", { class: "hint" }, T.closedNote);
+  const el = h("article", { class: "card poll", "aria-labelledby": `poll-${poll.id}-t`, "data-poll": poll.id },
+    h("div", { class: "poll-head" }, title, badge), form, closedNote, results.el);
+  card = { id: poll.id, el, form, msg, submit, badge, results, closedNote, shape: pollShape(poll), dirty: false,
+    inputs: [], mine: undefined };
+  const name = `poll-${poll.id}`;
+  if (poll.kind === "single" || poll.kind === "multiple") {
+    const multi = poll.kind === "multiple";
+    const legend = multi ? (poll.max_choices ? T.chooseUpTo(poll.max_choices) : T.chooseAny) : T.chooseOne;
+    const fs = h("fieldset", {}, h("legend", {}, legend));
+    poll.options.forEach((opt, i) => {
+      const input = h("input", { type: multi ? "checkbox" : "radio", name, value: String(i) });
+      card.inputs.push(input);
+      fs.append(h("label", { class: "choice" }, input, h("span", { dir: "auto" }, opt)));
+    });
+    fs.addEventListener("change", () => {
+      card.dirty = true;
+      if (multi) limitChoices(card, poll.max_choices);
+    });
+    form.append(fs, h("div", { class: "ask-foot" }, submit, msg));
+  } else if (poll.kind === "rating") {
+    const n = poll.scale || 5;
+    const legendId = `poll-${poll.id}-l`;
+    const scale = h("div", { class: "scale", role: "group", "aria-labelledby": legendId });
+    for (let i = 1; i <= n; i++) {
+      const b = h("button", { type: "button", class: "btn", "aria-pressed": "false", value: String(i) }, String(i));
+      b.addEventListener("click", () => sendAnswer(card, { rating: i }));
+      card.inputs.push(b);
+      scale.append(b);
+    }
+    form.append(h("p", { class: "hint", id: legendId }, T.rate(n)), scale);
+    if (poll.labels) {
+      form.append(h("div", { class: "scale-labels", "aria-hidden": "true" },
+        h("span", { dir: "auto" }, poll.labels[0]), h("span", { dir: "auto" }, poll.labels[1])));
+      scale.firstChild.setAttribute("aria-label", `1 — ${poll.labels[0]}`);
+      scale.lastChild.setAttribute("aria-label", `${n} — ${poll.labels[1]}`);
+    }
+    form.append(msg);
+  } else {
+    const fs = h("fieldset", {}, h("legend", {}, T.wordsLegend));
+    const box = h("div", { class: "words" });
+    for (let i = 1; i <= 3; i++) {
+      const input = h("input", { type: "text", maxlength: "25", dir: "auto", "aria-label": T.word(i),
+        autocomplete: "off" });
+      input.addEventListener("input", () => { card.dirty = true; });
+      card.inputs.push(input);
+      box.append(input);
+    }
+    fs.append(box);
+    form.append(fs, h("div", { class: "ask-foot" }, submit, msg));
+  }
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const body = answerBody(card, poll);
+    if (body) sendAnswer(card, body);
+  });
+  cards.set(poll.id, card);
+  if (old) old.el.replaceWith(card.el);
+  return card;
+}
+
+function limitChoices(card, max) {
+  if (!max) return;
+  const picked = card.inputs.filter((i) => i.checked).length;
+  for (const i of card.inputs) i.disabled = !i.checked && picked >= max;
+}
+
+function answerBody(card, poll) {
+  if (poll.kind === "wordcloud") {
+    const words = card.inputs.map((i) => i.value.trim()).filter(Boolean);
+    if (!words.length) return showCardMsg(card, T.typeAWord, "error");
+    return { words };
+  }
+  const choices = card.inputs.filter((i) => i.checked).map((i) => Number(i.value));
+  if (!choices.length) return showCardMsg(card, T.pickSomething, "error");
+  return { choices };
+}
+
+function showCardMsg(card, text, kind) {
+  card.msg.dataset.kind = kind;
+  setText(card.msg, text);
+  return null;
+}
+
+async function sendAnswer(card, body) {
+  card.submit.disabled = true;
+  const r = await api("POST", `/api/events/${encodeURIComponent(code)}/polls/${card.id}/answer`, { body });
+  card.submit.disabled = false;
+  if (r.ok) {
+    card.dirty = false;
+    live.upsertPoll(r.data);
+    showCardMsg(card, T.saved, "ok");
+  } else {
+    showCardMsg(card, r.message, "error");
+  }
+}
+
+function applyMine(card, poll) {
+  const mine = JSON.stringify(poll.my_answer ?? null);
+  if (mine === card.mine || card.dirty) return;
+  card.mine = mine;
+  const a = poll.my_answer;
+  if (poll.kind === "rating") {
+    for (const b of card.inputs) b.setAttribute("aria-pressed", String(a?.rating === Number(b.value)));
+  } else if (poll.kind === "wordcloud") {
+    card.inputs.forEach((input, i) => { input.value = a?.words?.[i] ?? ""; });
+  } else {
+    const chosen = new Set(a?.choices || []);
+    card.inputs.forEach((input, i) => { input.checked = chosen.has(i); });
+    if (poll.kind === "multiple") limitChoices(card, poll.max_choices);
+  }
+  setText(card.submit, a ? T.update : T.send);
+}
+
+function renderPolls() {
+  const all = [...live.polls.values()];
+  const open = all.filter((p) => p.status === "open").sort((a, b) => b.id - a.id);
+  const lastClosed = all.filter((p) => p.status !== "open" && p.results).sort((a, b) => b.id - a.id)[0];
+  const shown = lastClosed ? [...open, lastClosed] : open;
+  const nodes = shown.map((poll) => {
+    const card = pollCard(poll);
+    const isOpen = poll.status === "open";
+    setText(card.badge, isOpen ? T.pollOpen : T.pollClosed);
+    card.badge.className = `badge ${isOpen ? "badge-live" : ""}`;
+    card.form.hidden = !isOpen;
+    card.closedNote.hidden = isOpen;
+    applyMine(card, poll);
+    card.results.update(poll);
+    return card.el;
+  });
+  for (const id of [...cards.keys()]) if (!shown.some((p) => p.id === id)) cards.delete(id);
+  reconcile(els.pollList, nodes);
+  els.polls.hidden = nodes.length === 0;
+}
+
+// -- asking (outbox survives reloads and offline spells; client_id makes retries safe) ------------
+
+let outbox = local.get(OUTBOX_KEY, []);
+const sending = new Set();
+let retryTimer = null;
+let retryStep = 0;
+
+function saveOutbox() {
+  if (outbox.length) local.set(OUTBOX_KEY, outbox);
+  else local.remove(OUTBOX_KEY);
+}
+
+function showMessage(text, kind) {
+  els.msg.dataset.kind = kind;
+  setText(els.msg, text);
+}
+
+async function flushOutbox() {
+  clearTimeout(retryTimer);
+  for (const entry of [...outbox]) {
+    if (sending.has(entry.client_id)) continue;
+    sending.add(entry.client_id);
+    render();
+    const { client_id, text, name, affiliation, anonymous } = entry;
+    const r = await api("POST", `/api/events/${encodeURIComponent(code)}/questions`,
+      { body: { text, name: name || null, affiliation: affiliation || null, anonymous, client_id } });
+    sending.delete(entry.client_id);
+    if (r.ok || (r.status >= 400 && r.status < 500)) {
+      outbox = outbox.filter((e) => e.client_id !== client_id);
+      saveOutbox();
+    }
+    if (r.ok) {
+      retryStep = 0;
+      live.upsertQuestion(r.data);
+      const msg = r.data.status === "pending" ? T.sentPending : T.sentLive;
+      showMessage(msg, "ok");
+      say(msg);
+      continue;
+    }
+    if (r.status >= 400 && r.status < 500) {
+      if (!els.text.value.trim()) {
+        els.text.value = text; // give the words back so they can be fixed and re-sent
+        updateCounter();
+      }
+      showMessage(r.message, "error");
+      say(r.message);
+      continue;
+    }
+    // Network failure or 5xx: keep it (same client_id) and try again later.
+    const wait = r.retryAfter ? r.retryAfter * 1000 : OUTBOX_RETRY_MS[Math.min(retryStep, OUTBOX_RETRY_MS.length - 1)];
+    retryStep += 1;
+    if (r.network) showMessage(T.queued, "error");
+    else showMessage(r.message, "error");
+    retryTimer = setTimeout(flushOutbox, wait);
+    break;
+  }
+  render();
+}
+
+function updateCounter() {
+  const n = els.text.value.length;
+  setText(els.count, `${n} / 500`);
+  els.count.dataset.over = String(n > 480);
+}
+
+function loadProfile() {
+  const p = local.get(PROFILE_KEY, {});
+  els.name.value = p.name || "";
+  els.affiliation.value = p.affiliation || "";
+  els.anon.checked = !!p.anonymous;
+  syncAnon();
+}
+
+function syncAnon() {
+  els.name.disabled = els.anon.checked;
+  els.affiliation.disabled = els.anon.checked;
+  const parts = [els.name.value.trim(), els.affiliation.value.trim()].filter(Boolean).join(", ");
+  setText($("#who-summary"), els.anon.checked ? T.whoAnon : parts ? T.whoAs(parts) : T.whoEmpty);
+}
+
+els.text.addEventListener("input", () => {
+  updateCounter();
+  els.text.removeAttribute("aria-invalid");
+});
+els.anon.addEventListener("change", syncAnon);
+els.name.addEventListener("change", syncAnon);
+els.affiliation.addEventListener("change", syncAnon);
+els.form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (!live.event.questions_open) return;
+  const text = els.text.value.trim();
+  if (text.length < 2) {
+    els.text.setAttribute("aria-invalid", "true");
+    showMessage(T.tooShort, "error");
+    els.text.focus();
+    return;
+  }
+  const profile = { name: els.name.value.trim(), affiliation: els.affiliation.value.trim(), anonymous: els.anon.checked };
+  local.set(PROFILE_KEY, profile);
+  outbox.push({ client_id: randomId(), text, ...(profile.anonymous ? { name: "", affiliation: "" } : profile),
+    anonymous: profile.anonymous });
+  saveOutbox();
+  els.text.value = "";
+  updateCounter();
+  showMessage("", "");
+  flushOutbox();
+});
+addEventListener("online", flushOutbox);
+
+// -- render --------------------------------------------------------------------------------------
+
+function render() {
+  const ev = live.event;
+  const open = !!ev.questions_open;
+  els.paused.hidden = open;
+  for (const el of els.form.elements) el.disabled = !open || ((el === els.name || el === els.affiliation) && els.anon.checked);
+
+  const qs = [...live.questions.values()];
+  const onscreen = qs.find((q) => q.id === ev.highlighted && q.status === "approved");
+  const approved = qs.filter((q) => q.status === "approved" && q !== onscreen)
+    .sort(sortKey() === "recent" ? byRecent : byPopular);
+  const answered = qs.filter((q) => q.status === "answered")
+    .sort((a, b) => (b.answered_at || "").localeCompare(a.answered_at || ""));
+  const mine = qs.filter((q) => q.mine && q.status === "pending").sort(cmpTime);
+
+  const used = new Set();
+  const nodesFor = (list, opts) => list.map((q) => {
+    used.add(q.id);
+    const it = questionItem(q.id);
+    updateItem(it, q, opts);
+    return it.li;
+  });
+  reconcile(els.onscreenList, nodesFor(onscreen ? [onscreen] : [], { onscreen: true }));
+  els.onscreen.hidden = !onscreen;
+  reconcile(els.list, nodesFor(approved));
+  els.empty.hidden = approved.length > 0 || !!onscreen;
+  setText(els.total, T.total(approved.length + (onscreen ? 1 : 0)));
+  reconcile(els.answeredList, nodesFor(answered));
+  els.answered.hidden = answered.length === 0;
+  setText(els.answeredCount, T.total(answered.length));
+  const mineNodes = [...nodesFor(mine), ...outbox.map((e) => { used.add(`out:${e.client_id}`); return outboxItem(e); })];
+  reconcile(els.mineList, mineNodes);
+  els.mine.hidden = mineNodes.length === 0;
+  for (const key of [...items.keys()]) if (!used.has(key)) items.delete(key);
+
+  renderPolls();
+}
+
+const schedule = scheduler(render);
+
+// -- announcements: few and meaningful, never one per vote ----------------------------------------
+
+const seen = new Map([...live.questions.values()].map((q) => [q.id, q.status]));
+let fresh = 0;
+let freshTimer = null;
+let wasOpen = live.event.questions_open;
+let wasHighlighted = live.event.highlighted;
+
+function noteFresh() {
+  fresh += 1;
+  if (freshTimer) return;
+  freshTimer = setTimeout(() => {
+    say(T.newQuestions(fresh));
+    fresh = 0;
+    freshTimer = null;
+  }, 4000);
+}
+
+live.subscribe((type, data) => {
+  if (type === "event.deleted") {
+    els.app.hidden = true;
+    els.ended.hidden = false;
+    say(T.ended);
+    return;
+  }
+  if (type === "question.created" || type === "question.updated") {
+    const before = seen.get(data.id);
+    if (data.status === "approved" && before !== "approved") {
+      if (data.mine) say(T.approved);
+      else if (before === undefined || before === "pending") noteFresh();
+    }
+    seen.set(data.id, data.status);
+  } else if (type === "poll.created" || (type === "poll.updated" && data.status === "open")) {
+    if (data.status === "open" && !cards.has(data.id)) say(T.newPoll(data.title));
+  } else if (type === "event.updated") {
+    if (data.questions_open !== wasOpen) say(data.questions_open ? T.resumed : T.paused);
+    if (data.highlighted && data.highlighted !== wasHighlighted) say(T.highlighted);
+    wasOpen = data.questions_open;
+    wasHighlighted = data.highlighted;
+  } else if (type === "snapshot") {
+    for (const q of live.questions.values()) seen.set(q.id, q.status);
+  } else if (type === "state" && data === "connected" && outbox.length) {
+    flushOutbox();
+  }
+  schedule();
+});
+
+for (const input of document.querySelectorAll('input[name="sort"]')) {
+  input.checked = input.value === (local.get(SORT_KEY, "popular"));
+  input.addEventListener("change", () => {
+    local.set(SORT_KEY, sortKey());
+    render();
+  });
+}
+
+loadProfile();
+updateCounter();
+render();
+bindIndicator(live, $("#live"));
+live.start();
+if (outbox.length) flushOutbox();

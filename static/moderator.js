@@ -1,0 +1,708 @@
+// Moderator console: incoming queue, live list and status tabs, keyboard moderation, polls, notes.
+import { Live, bindIndicator } from "./live.js";
+import { $, announcer, api, copyText, h, reconcile, scheduler, setText, store, takeFragmentToken } from "./ui.js";
+import { POLL_TEXT, resultsView } from "./polls.js";
+
+const T = {
+  anonymous: "Anonymous",
+  flagged: "Flagged",
+  onScreen: "On screen",
+  edited: "Edited",
+  original: "Original:",
+  votes: (n) => (n === 1 ? "1 vote" : `${n} votes`),
+  approve: "Approve",
+  reject: "Reject",
+  highlight: "Put on screen",
+  unhighlight: "Take off screen",
+  answer: "Done",
+  archive: "Archive",
+  restore: "Restore",
+  edit: "Edit",
+  save: "Save",
+  cancel: "Cancel",
+  editLabel: "Edit question text",
+  open: "Questions are open",
+  paused: "Questions are paused",
+  pause: "Pause new questions",
+  resume: "Resume new questions",
+  copied: "Copied.",
+  copyFailed: "Copy failed: select the text and copy it.",
+  newWaiting: (n) => (n === 1 ? "1 new question waiting." : `${n} new questions waiting.`),
+  badToken: "That token is not valid for this event.",
+  connected: (n) => (n === 1 ? "1 connected" : `${n} connected`),
+  pollOpen: "Open",
+  pollClosed: "Closed",
+  onScreenPoll: "On screen",
+  openPoll: "Open",
+  closePoll: "Close",
+  show: "Show on screen",
+  hide: "Stop showing",
+  reset: "Reset",
+  editPoll: "Edit",
+  del: "Delete",
+  confirmDel: "Confirm delete",
+  confirmReset: "Confirm reset",
+  hasAnswers: "Reset the answers before editing.",
+  newPoll: "New poll",
+  editPollTitle: "Edit poll",
+  create: "Create poll",
+  saveChanges: "Save changes",
+  noteSent: "Sent to the panel.",
+  noteAcked: (n) => (n ? `${n} acknowledged` : ""),
+  optionsNeeded: "Write 2 to 12 options, one per line.",
+  titleNeeded: "Write the poll question.",
+};
+
+const page = JSON.parse($("#floor-page").textContent);
+const code = page.code;
+const session = store("session");
+const TOKEN_KEY = `floor:moderate:${code}`;
+const say = announcer($("#announcer"), 2500);
+const base = `/api/events/${encodeURIComponent(code)}`;
+
+const els = {
+  console: $("#console"),
+  needToken: $("#need-token"),
+  tokenForm: $("#token-form"),
+  tokenInput: $("#token-input"),
+  tokenMsg: $("#token-msg"),
+  ended: $("#ended"),
+  incoming: $("#incoming"),
+  incomingEmpty: $("#incoming-empty"),
+  incomingCount: $("#incoming-count"),
+  tabList: $("#tab-list"),
+  tabEmpty: $("#tab-empty"),
+  tabPanel: $("#tab-panel"),
+  toggleOpen: $("#toggle-open"),
+  openState: $("#open-state"),
+  toast: $("#toast"),
+  dialog: $("#shortcuts-dialog"),
+  pollForm: $("#poll-form"),
+  pollList: $("#poll-list"),
+  pollsEmpty: $("#polls-empty"),
+  newPoll: $("#new-poll"),
+};
+
+let token = takeFragmentToken();
+if (token) session.set(TOKEN_KEY, token);
+else token = session.get(TOKEN_KEY);
+let live = null;
+let tab = "approved";
+let selected = null; // question id
+const editing = new Set();
+
+// -- helpers -------------------------------------------------------------------------------------
+
+let toastTimer = null;
+function toast(message) {
+  setText(els.toast, message);
+  els.toast.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { els.toast.hidden = true; }, 6000);
+}
+
+async function call(method, path, body) {
+  const r = await api(method, `${base}${path}`, { body, token });
+  if (!r.ok) {
+    toast(r.message);
+    if (r.status === 401) showTokenForm(T.badToken);
+  }
+  return r;
+}
+
+function moderate(id, action, extra = {}) {
+  return call("POST", `/questions/${id}/moderate`, { action, ...extra });
+}
+
+// -- question cards ------------------------------------------------------------------------------
+
+const cards = new Map();
+
+function card(id) {
+  let c = cards.get(id);
+  if (c) return c;
+  const badges = h("div", { class: "c-badges" });
+  const text = h("p", { class: "c-q-text user-text", dir: "auto" });
+  const original = h("p", { class: "c-q-original" }, h("span", { class: "c-q-original-label" }, T.original, " "),
+    h("span", { class: "user-text", dir: "auto" }));
+  const who = h("span", { dir: "auto" });
+  const org = h("span", { dir: "auto" });
+  const votes = h("span", { class: "c-votes" });
+  const meta = h("p", { class: "c-q-meta" }, who, h("span", { class: "sep", "aria-hidden": "true" }, " · "), org,
+    h("span", { class: "spacer" }), votes);
+  const actions = h("div", { class: "c-actions", role: "group", "aria-label": "Actions" });
+  const editBox = h("div", { class: "c-edit" });
+  const li = h("li", { class: "c-q", tabindex: "-1", "data-qid": id }, badges, text, original, meta, editBox, actions);
+  li.addEventListener("focusin", () => select(id, { focus: false }));
+  li.addEventListener("click", (e) => {
+    if (!e.target.closest("button, textarea, input")) select(id);
+  });
+  c = { li, badges, text, original, who, org, votes, actions, editBox, sig: "" };
+  cards.set(id, c);
+  return c;
+}
+
+function actionsFor(q) {
+  const list = [];
+  const s = q.status;
+  if (s === "pending" || s === "rejected") list.push(["approve", T.approve, "a"]);
+  if (s === "pending" || s === "approved") {
+    list.push(q.highlighted ? ["unhighlight", T.unhighlight, "h"] : ["highlight", T.highlight, "h"]);
+  }
+  if (s === "approved") list.push(["answer", T.answer, "d"]);
+  if (s === "pending" || s === "approved") list.push(["edit", T.edit, "e"]);
+  if (s === "pending" || s === "approved") list.push(["reject", T.reject, "r"]);
+  if (s === "approved" || s === "answered") list.push(["archive", T.archive, null]);
+  if (s === "answered" || s === "archived" || s === "rejected") list.push(["restore", T.restore, null]);
+  return list;
+}
+
+function updateCard(c, q) {
+  setText(c.text, q.text);
+  c.original.hidden = !q.original_text;
+  setText(c.original.lastChild, q.original_text || "");
+  const name = q.name || (q.affiliation ? "" : T.anonymous);
+  setText(c.who, name);
+  setText(c.org, q.affiliation || "");
+  c.org.previousSibling.hidden = !(name && q.affiliation);
+  setText(c.votes, T.votes(q.votes || 0));
+  const badges = [];
+  if (q.highlighted) badges.push(["badge-live", T.onScreen]);
+  if (q.flagged) badges.push(["badge-danger", T.flagged]);
+  if (q.original_text) badges.push(["", T.edited]);
+  const bsig = JSON.stringify(badges);
+  if (c.badges.dataset.sig !== bsig) {
+    c.badges.dataset.sig = bsig;
+    c.badges.replaceChildren(...badges.map(([cls, label]) => h("span", { class: `badge ${cls}` }, label)));
+  }
+  c.li.classList.toggle("is-flagged", !!q.flagged);
+  c.li.classList.toggle("is-onscreen", !!q.highlighted);
+  const acts = actionsFor(q);
+  const sig = JSON.stringify(acts);
+  if (c.sig !== sig) {
+    c.sig = sig;
+    c.actions.replaceChildren(...acts.map(([action, label, key]) => {
+      const b = h("button", { type: "button", class: `btn btn-small ${action === "approve" || action === "highlight" ? "" : "btn-quiet"}`,
+        "data-action": action, "aria-keyshortcuts": key || null }, label);
+      b.addEventListener("click", () => act(q.id, action));
+      return b;
+    }));
+  }
+  c.li.classList.toggle("is-selected", selected === q.id);
+  c.li.setAttribute("aria-current", selected === q.id ? "true" : "false");
+}
+
+function startEdit(id) {
+  const q = live.questions.get(id);
+  const c = cards.get(id);
+  if (!q || !c || editing.has(id)) return;
+  editing.add(id);
+  const area = h("textarea", { rows: "3", maxlength: "500", dir: "auto", "aria-label": T.editLabel });
+  area.value = q.text;
+  const save = h("button", { type: "submit", class: "btn btn-small" }, T.save);
+  const cancel = h("button", { type: "button", class: "btn btn-quiet btn-small" }, T.cancel);
+  const form = h("form", { class: "c-edit-form" }, area, h("div", { class: "row" }, save, cancel));
+  const stop = () => {
+    editing.delete(id);
+    c.editBox.replaceChildren();
+    c.text.hidden = false;
+    c.actions.hidden = false;
+    c.li.focus();
+  };
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    save.disabled = true;
+    const r = await moderate(id, "edit", { text: area.value });
+    save.disabled = false;
+    if (r.ok) stop();
+  });
+  cancel.addEventListener("click", stop);
+  area.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      stop();
+    } else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  c.text.hidden = true;
+  c.actions.hidden = true;
+  c.editBox.replaceChildren(form);
+  area.focus();
+}
+
+// -- ordering and selection ----------------------------------------------------------------------
+
+const byVotes = (a, b) => (b.votes || 0) - (a.votes || 0) || a.id - b.id;
+const byAge = (a, b) => a.id - b.id;
+const byRecent = (a, b) => b.id - a.id;
+
+function columns() {
+  const qs = [...live.questions.values()].filter((q) => q.status !== "merged");
+  const incoming = qs.filter((q) => q.status === "pending").sort(byAge);
+  const tabbed = qs.filter((q) => q.status === tab).sort(tab === "approved" ? byVotes : byRecent);
+  if (tab === "approved") {
+    const hq = tabbed.findIndex((q) => q.highlighted);
+    if (hq > 0) tabbed.unshift(...tabbed.splice(hq, 1));
+  }
+  return { incoming, tabbed };
+}
+
+function order() {
+  const { incoming, tabbed } = columns();
+  return [...incoming, ...tabbed].map((q) => q.id);
+}
+
+function select(id, { focus = true } = {}) {
+  if (selected !== id) {
+    const prev = cards.get(selected);
+    if (prev) {
+      prev.li.classList.remove("is-selected");
+      prev.li.setAttribute("aria-current", "false");
+    }
+    selected = id;
+    const c = cards.get(id);
+    if (c) {
+      c.li.classList.add("is-selected");
+      c.li.setAttribute("aria-current", "true");
+    }
+  }
+  if (focus) {
+    const c = cards.get(id);
+    if (c && document.activeElement !== c.li && !c.li.contains(document.activeElement)) {
+      c.li.focus({ preventScroll: true });
+      c.li.scrollIntoView({ block: "nearest" });
+    }
+  }
+}
+
+function move(step) {
+  const ids = order();
+  if (!ids.length) return;
+  const i = ids.indexOf(selected);
+  const next = i === -1 ? (step > 0 ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, i + step));
+  select(ids[next]);
+}
+
+/** After an action moves the selected question elsewhere, keep the keyboard in the list it was in. */
+function neighbourAfter(id, action) {
+  const q = live.questions.get(id);
+  if (!q) return null;
+  const { incoming, tabbed } = columns();
+  const list = q.status === "pending" ? incoming : tabbed;
+  const leaves = (q.status === "pending" && ["approve", "reject", "answer", "highlight"].includes(action))
+    || (q.status === "approved" && ["answer", "reject", "archive"].includes(action))
+    || (q.status !== "approved" && q.status !== "pending" && ["approve", "restore"].includes(action));
+  if (!leaves) return id;
+  const i = list.findIndex((x) => x.id === id);
+  const rest = list.filter((x) => x.id !== id);
+  return rest.length ? rest[Math.min(i, rest.length - 1)].id : null;
+}
+
+async function act(id, action) {
+  const q = live.questions.get(id);
+  if (!q) return;
+  if (action === "edit") {
+    startEdit(id);
+    return;
+  }
+  if (!actionsFor(q).some(([a]) => a === action)) return;
+  if (selected === id) {
+    const next = neighbourAfter(id, action);
+    if (next !== id) pendingSelect = next;
+  }
+  await moderate(id, action);
+}
+let pendingSelect = undefined;
+
+// -- polls ---------------------------------------------------------------------------------------
+
+const pollCards = new Map();
+let editingPoll = null;
+
+function pollCard(poll) {
+  let pc = pollCards.get(poll.id);
+  if (pc) return pc;
+  const title = h("h3", { class: "c-poll-title", dir: "auto" });
+  const kind = h("span", { class: "badge" });
+  const status = h("span", { class: "badge" });
+  const screen = h("span", { class: "badge badge-live" }, T.onScreenPoll);
+  const results = resultsView();
+  const buttons = {
+    toggle: h("button", { type: "button", class: "btn btn-small" }),
+    show: h("button", { type: "button", class: "btn btn-small btn-quiet" }),
+    edit: h("button", { type: "button", class: "btn btn-small btn-quiet" }, T.editPoll),
+    reset: h("button", { type: "button", class: "btn btn-small btn-quiet" }, T.reset),
+    del: h("button", { type: "button", class: "btn btn-small btn-quiet c-danger" }, T.del),
+  };
+  const msg = h("p", { class: "hint" });
+  const el = h("li", { class: "card c-poll", "data-poll": poll.id },
+    h("div", { class: "c-poll-head" }, title, h("div", { class: "c-badges" }, kind, status, screen)),
+    results.el, msg, h("div", { class: "row c-poll-actions" }, ...Object.values(buttons)));
+  pc = { el, title, kind, status, screen, results, buttons, msg };
+  const id = poll.id;
+  buttons.toggle.addEventListener("click", () => {
+    const p = live.polls.get(id);
+    call("POST", `/polls/${id}/${p.status === "open" ? "close" : "open"}`);
+  });
+  buttons.show.addEventListener("click", () => {
+    const on = live.event.presenting_poll === id;
+    call("POST", "/present", { poll: on ? null : id });
+  });
+  buttons.edit.addEventListener("click", () => openPollForm(live.polls.get(id)));
+  confirmable(buttons.reset, T.reset, T.confirmReset, () => call("POST", `/polls/${id}/reset`));
+  confirmable(buttons.del, T.del, T.confirmDel, () => call("DELETE", `/polls/${id}`));
+  pollCards.set(id, pc);
+  return pc;
+}
+
+/** Destructive buttons ask once more in place instead of a modal: click again within 4 s. */
+function confirmable(button, label, confirmLabel, run) {
+  let armed = null;
+  button.addEventListener("click", () => {
+    if (armed) {
+      clearTimeout(armed);
+      armed = null;
+      setText(button, label);
+      button.classList.remove("is-armed");
+      run();
+      return;
+    }
+    setText(button, confirmLabel);
+    button.classList.add("is-armed");
+    armed = setTimeout(() => {
+      armed = null;
+      setText(button, label);
+      button.classList.remove("is-armed");
+    }, 4000);
+  });
+}
+
+function renderPolls() {
+  const polls = [...live.polls.values()].sort((a, b) => b.id - a.id);
+  const nodes = polls.map((p) => {
+    const pc = pollCard(p);
+    setText(pc.title, p.title);
+    setText(pc.kind, POLL_TEXT.kind[p.kind] || p.kind);
+    const open = p.status === "open";
+    setText(pc.status, open ? T.pollOpen : T.pollClosed);
+    pc.status.className = `badge ${open ? "badge-ok" : ""}`;
+    const onScreen = live.event.presenting_poll === p.id;
+    pc.screen.hidden = !onScreen;
+    pc.el.classList.toggle("is-onscreen", onScreen);
+    setText(pc.buttons.toggle, open ? T.closePoll : T.openPoll);
+    setText(pc.buttons.show, onScreen ? T.hide : T.show);
+    const answered = (p.voters || 0) > 0;
+    pc.buttons.edit.disabled = answered;
+    pc.buttons.edit.title = answered ? T.hasAnswers : "";
+    pc.results.update(p);
+    return pc.el;
+  });
+  for (const id of [...pollCards.keys()]) if (!live.polls.has(id)) pollCards.delete(id);
+  reconcile(els.pollList, nodes);
+  els.pollsEmpty.hidden = nodes.length > 0;
+}
+
+const pf = {
+  title: $("#pf-title"),
+  kind: $("#pf-kind"),
+  options: $("#pf-options"),
+  max: $("#pf-max"),
+  scale: $("#pf-scale"),
+  low: $("#pf-low"),
+  high: $("#pf-high"),
+  results: $("#pf-results"),
+  submit: $("#pf-submit"),
+  msg: $("#pf-msg"),
+  heading: $("#poll-form-h"),
+};
+
+function syncKind() {
+  for (const el of els.pollForm.querySelectorAll("[data-for]")) {
+    el.hidden = !el.dataset.for.split(" ").includes(pf.kind.value);
+  }
+}
+
+function openPollForm(poll = null) {
+  editingPoll = poll ? poll.id : null;
+  els.pollForm.reset();
+  pf.title.value = poll?.title || "";
+  pf.kind.value = poll?.kind || "single";
+  pf.options.value = (poll?.options || []).join("\n");
+  pf.max.value = poll?.max_choices ?? "";
+  pf.scale.value = poll?.scale ?? 5;
+  pf.low.value = poll?.labels?.[0] || "";
+  pf.high.value = poll?.labels?.[1] || "";
+  pf.results.value = poll?.results_visibility || "live";
+  setText(pf.heading, poll ? T.editPollTitle : T.newPoll);
+  setText(pf.submit, poll ? T.saveChanges : T.create);
+  setText(pf.msg, "");
+  syncKind();
+  els.pollForm.hidden = false;
+  els.newPoll.setAttribute("aria-expanded", "true");
+  pf.title.focus();
+}
+
+function closePollForm() {
+  els.pollForm.hidden = true;
+  els.newPoll.setAttribute("aria-expanded", "false");
+  editingPoll = null;
+  els.newPoll.focus();
+}
+
+function pollBody() {
+  const kind = pf.kind.value;
+  const body = { title: pf.title.value.trim(), kind, results: pf.results.value };
+  if (!body.title) throw new Error(T.titleNeeded);
+  if (kind === "single" || kind === "multiple") {
+    body.options = pf.options.value.split("\n").map((s) => s.trim()).filter(Boolean);
+    if (body.options.length < 2 || body.options.length > 12) throw new Error(T.optionsNeeded);
+    if (kind === "multiple" && pf.max.value) body.max_choices = Number(pf.max.value);
+  } else if (kind === "rating") {
+    body.scale = Number(pf.scale.value) || 5;
+    const low = pf.low.value.trim();
+    const high = pf.high.value.trim();
+    if (low || high) body.labels = [low, high];
+  }
+  return body;
+}
+
+els.newPoll.addEventListener("click", () => (els.pollForm.hidden ? openPollForm() : closePollForm()));
+$("#pf-cancel").addEventListener("click", closePollForm);
+pf.kind.addEventListener("change", syncKind);
+els.pollForm.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  let body;
+  try {
+    body = pollBody();
+  } catch (err) {
+    setText(pf.msg, err.message);
+    return;
+  }
+  pf.submit.disabled = true;
+  const r = editingPoll
+    ? await api("PATCH", `${base}/polls/${editingPoll}`, { body, token })
+    : await api("POST", `${base}/polls`, { body, token });
+  pf.submit.disabled = false;
+  if (!r.ok) {
+    setText(pf.msg, r.message);
+    return;
+  }
+  live.upsertPoll(r.data);
+  closePollForm();
+});
+
+// -- notes ---------------------------------------------------------------------------------------
+
+$("#note-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const area = $("#note-text");
+  const text = area.value.trim();
+  if (!text) return;
+  const r = await call("POST", "/notes", { text });
+  if (r.ok) {
+    area.value = "";
+    setText($("#note-status"), T.noteSent);
+  }
+});
+
+// -- render --------------------------------------------------------------------------------------
+
+function renderQuestions() {
+  const { incoming, tabbed } = columns();
+  const used = new Set();
+  const nodes = (list) => list.map((q) => {
+    used.add(q.id);
+    const c = card(q.id);
+    updateCard(c, q);
+    return c.li;
+  });
+  reconcile(els.incoming, nodes(incoming));
+  reconcile(els.tabList, nodes(tabbed));
+  for (const id of [...cards.keys()]) if (!used.has(id) && !editing.has(id)) cards.delete(id);
+  els.incomingEmpty.hidden = incoming.length > 0;
+  els.tabEmpty.hidden = tabbed.length > 0;
+  setText(els.incomingCount, incoming.length);
+
+  const counts = { received: 0, pending: 0, approved: 0, answered: 0, rejected: 0, archived: 0 };
+  for (const q of live.questions.values()) {
+    if (q.status === "merged") continue;
+    counts.received += 1;
+    if (q.status in counts) counts[q.status] += 1;
+  }
+  for (const k of ["received", "pending", "approved", "answered", "rejected"]) setText($(`#n-${k}`), counts[k]);
+  for (const badge of document.querySelectorAll("[data-count]")) setText(badge, counts[badge.dataset.count] ?? 0);
+
+  if (pendingSelect !== undefined) {
+    const target = pendingSelect;
+    pendingSelect = undefined;
+    if (target !== null && cards.has(target)) select(target);
+  }
+  if (selected !== null && !used.has(selected)) selected = null;
+}
+
+function renderEvent() {
+  const ev = live.event;
+  const open = !!ev.questions_open;
+  setText(els.openState, open ? T.open : T.paused);
+  els.openState.dataset.open = String(open);
+  setText(els.toggleOpen, open ? T.pause : T.resume);
+  els.toggleOpen.classList.toggle("btn-quiet", open);
+  const origin = location.origin;
+  if (ev.presenter_token) $("#link-presenter").value = `${origin}/e/${code}/present#token=${ev.presenter_token}`;
+  $("#link-public").value = `${origin}/e/${code}/present`;
+  $("#link-overlay").value = `${origin}/e/${code}/overlay`;
+}
+
+function render() {
+  if (!live || live.viewer?.role !== "moderator") return;
+  els.console.hidden = false;
+  els.needToken.hidden = true;
+  renderEvent();
+  renderQuestions();
+  renderPolls();
+}
+const schedule = scheduler(render);
+
+// -- tabs ----------------------------------------------------------------------------------------
+
+const tabs = [...document.querySelectorAll('[role="tab"]')];
+function setTab(name, focus = false) {
+  tab = name;
+  for (const t of tabs) {
+    const on = t.dataset.tab === name;
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    if (on) {
+      els.tabPanel.setAttribute("aria-labelledby", t.id);
+      if (focus) t.focus();
+    }
+  }
+  render();
+}
+for (const t of tabs) {
+  t.addEventListener("click", () => setTab(t.dataset.tab));
+  t.addEventListener("keydown", (e) => {
+    const i = tabs.indexOf(t);
+    const rtl = getComputedStyle(t).direction === "rtl";
+    const fwd = rtl ? "ArrowLeft" : "ArrowRight";
+    const back = rtl ? "ArrowRight" : "ArrowLeft";
+    if (e.key === fwd) setTab(tabs[(i + 1) % tabs.length].dataset.tab, true);
+    else if (e.key === back) setTab(tabs[(i - 1 + tabs.length) % tabs.length].dataset.tab, true);
+    else return;
+    e.preventDefault();
+  });
+}
+
+// -- keyboard ------------------------------------------------------------------------------------
+
+const KEYS = { a: "approve", r: "reject", h: "highlight", d: "answer", e: "edit" };
+
+addEventListener("keydown", (e) => {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+  if (els.dialog.open || !live || els.console.hidden) return;
+  const t = e.target;
+  if (t.closest?.("input, textarea, select, [contenteditable=''], [contenteditable='true']")) return;
+  if (e.key === "?") {
+    e.preventDefault();
+    els.dialog.showModal();
+    return;
+  }
+  if (e.key === "j" || e.key === "k") {
+    e.preventDefault();
+    move(e.key === "j" ? 1 : -1);
+    return;
+  }
+  const action = KEYS[e.key];
+  if (!action || selected === null) return;
+  const q = live.questions.get(selected);
+  if (!q) return;
+  e.preventDefault();
+  act(q.id, action === "highlight" && q.highlighted ? "unhighlight" : action);
+});
+$("#help").addEventListener("click", () => els.dialog.showModal());
+
+// -- pause, links --------------------------------------------------------------------------------
+
+els.toggleOpen.addEventListener("click", async () => {
+  els.toggleOpen.disabled = true;
+  await call("PATCH", "", { questions_open: !live.event.questions_open });
+  els.toggleOpen.disabled = false;
+});
+
+for (const b of document.querySelectorAll("[data-copy]")) {
+  b.addEventListener("click", async () => {
+    const input = document.getElementById(b.dataset.copy);
+    const ok = await copyText(input.value);
+    if (!ok) input.select();
+    setText($("#copy-msg"), ok ? T.copied : T.copyFailed);
+  });
+}
+
+// -- start ---------------------------------------------------------------------------------------
+
+function showTokenForm(message = "") {
+  els.needToken.hidden = false;
+  els.console.hidden = true;
+  setText(els.tokenMsg, message);
+  els.tokenInput.focus();
+}
+
+els.tokenForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const value = els.tokenInput.value.trim();
+  if (!value) return;
+  token = value;
+  session.set(TOKEN_KEY, token);
+  els.tokenInput.value = "";
+  setText(els.tokenMsg, "");
+  start();
+});
+
+let known = new Set();
+let fresh = 0;
+let freshTimer = null;
+
+function start() {
+  if (live) {
+    live.setToken(token);
+    return;
+  }
+  live = new Live({ code, token });
+  bindIndicator(live, $("#live"), { presenceEl: $("#presence"), presenceText: T.connected });
+  live.subscribe((type, data) => {
+    if (type === "event.deleted") {
+      els.console.hidden = true;
+      els.ended.hidden = false;
+      return;
+    }
+    if (type === "auth.failed") {
+      session.remove(TOKEN_KEY);
+      token = null;
+      showTokenForm(T.badToken);
+      return;
+    }
+    if (type === "snapshot") known = new Set([...live.questions.keys()]);
+    if (type === "question.created" && data.status === "pending" && !known.has(data.id)) {
+      known.add(data.id);
+      fresh += 1;
+      if (!freshTimer) {
+        freshTimer = setTimeout(() => {
+          say(T.newWaiting(fresh));
+          fresh = 0;
+          freshTimer = null;
+        }, 3000);
+      }
+    }
+    if (type === "note.updated" || type === "note.created") {
+      const acked = [...live.notes.values()].filter((n) => n.acked_at).length;
+      setText($("#note-status"), T.noteAcked(acked));
+    }
+    schedule();
+  });
+  live.start();
+}
+
+if (token) start();
+else showTokenForm();

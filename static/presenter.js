@@ -1,0 +1,394 @@
+// Presenter (projector) screen: the highlighted question, the top questions, the poll on screen,
+// and backstage notes when opened with the presenter's (or a moderator's) token.
+import { Live, bindIndicator } from "./live.js";
+import { $, api, announcer, h, percent, prefersReducedMotion, reconcile, scheduler, setText, store,
+  takeFragmentToken } from "./ui.js";
+import { rowLabels } from "./polls.js";
+
+const T = {
+  connected: (n) => (n === 1 ? "1 connected" : `${n} connected`),
+  votes: (n) => (n === 1 ? "vote" : "votes"),
+  answers: (n) => (n === 1 ? "1 answer" : `${n} answers`),
+  average: "Average",
+  outOf: (n) => `out of ${n}`,
+  noAnswers: "Waiting for the first answers…",
+  noWords: "Words will appear here as people answer.",
+  more: (n) => `(+${n} more)`,
+  ackFailed: "Could not acknowledge the note. Try again.",
+  newNote: "New note from the moderator.",
+  hiddenResults: "Results are hidden for this poll.",
+};
+const TOP_ALONE = 5; // top questions shown when nothing is highlighted
+const TOP_WITH_HIGHLIGHT = 3;
+const CLOUD_MAX_WORDS = 60;
+const CLOUD_RELAYOUT_MS = 900;
+
+const snapshot = JSON.parse($("#floor-state").textContent);
+const code = snapshot.event.code;
+const session = store("session");
+const TOKEN_KEY = `floor:present:${code}`;
+const fragment = takeFragmentToken();
+if (fragment) session.set(TOKEN_KEY, fragment);
+let token = fragment || session.get(TOKEN_KEY);
+const live = new Live({ code, snapshot, token });
+const say = announcer($("#announcer"), 3000);
+
+const els = {
+  body: document.body,
+  stage: $("#stage"),
+  qView: $("#q-view"),
+  highlight: $("#p-highlight"),
+  hqText: $("#p-hq-text"),
+  hqWho: $("#p-hq-who"),
+  list: $("#p-list"),
+  empty: $("#p-empty"),
+  pollView: $("#poll-view"),
+  pollTitle: $("#p-poll-title"),
+  pollBody: $("#p-poll-body"),
+  pollMeta: $("#p-poll-meta"),
+  notes: $("#notes"),
+  noteText: $("#note-text"),
+  noteMore: $("#notes-more"),
+  noteAck: $("#note-ack"),
+  noteMsg: $("#note-msg"),
+  presence: $("#presence"),
+  ended: $("#ended"),
+};
+
+function who(q) {
+  return [q.name, q.affiliation].filter(Boolean).join(" · ");
+}
+
+function sizeFor(text) {
+  return text.length > 260 ? "s" : text.length > 130 ? "m" : "l";
+}
+
+// -- questions -----------------------------------------------------------------------------------
+
+const rows = new Map();
+
+function row(q) {
+  let r = rows.get(q.id);
+  if (!r) {
+    const count = h("span", { class: "p-votes-n" });
+    const unit = h("small");
+    const text = h("p", { class: "p-item-text user-text", dir: "auto" });
+    const byline = h("p", { class: "p-item-who", dir: "auto" });
+    const li = h("li", { class: "p-item", "data-qid": q.id },
+      h("div", { class: "p-votes" }, count, unit), h("div", {}, text, byline));
+    r = { li, count, unit, text, byline };
+    rows.set(q.id, r);
+  }
+  setText(r.count, q.votes || 0);
+  setText(r.unit, T.votes(q.votes || 0));
+  setText(r.text, q.text);
+  setText(r.byline, who(q));
+  return r.li;
+}
+
+function renderQuestions() {
+  const ev = live.event;
+  const qs = [...live.questions.values()].filter((q) => q.status === "approved");
+  const hq = qs.find((q) => q.id === ev.highlighted);
+  els.highlight.hidden = !hq;
+  if (hq) {
+    setText(els.hqText, hq.text);
+    els.hqText.dataset.size = sizeFor(hq.text);
+    setText(els.hqWho, who(hq));
+  }
+  const top = qs.filter((q) => q !== hq)
+    .sort((a, b) => (b.votes || 0) - (a.votes || 0) || (a.created_at || "").localeCompare(b.created_at || ""))
+    .slice(0, hq ? TOP_WITH_HIGHLIGHT : TOP_ALONE);
+  reconcile(els.list, top.map(row));
+  for (const id of [...rows.keys()]) if (!top.some((q) => q.id === id)) rows.delete(id);
+  els.qView.classList.toggle("with-highlight", !!hq);
+  $("#p-top").hidden = !!hq && top.length === 0;
+  els.empty.hidden = top.length > 0 || !!hq;
+}
+
+// -- poll on screen ------------------------------------------------------------------------------
+
+let pollShape = "";
+let pollParts = null;
+
+function renderPoll() {
+  const pid = live.event.presenting_poll;
+  const poll = pid ? live.polls.get(pid) : null;
+  els.pollView.hidden = !poll;
+  els.qView.hidden = !!poll;
+  els.body.classList.toggle("polling", !!poll);
+  if (!poll) {
+    pollShape = "";
+    return;
+  }
+  setText(els.pollTitle, poll.title);
+  const shape = JSON.stringify([poll.id, poll.kind, poll.options, poll.scale, poll.labels]);
+  if (shape !== pollShape) {
+    pollShape = shape;
+    pollParts = buildPoll(poll);
+    els.pollBody.replaceChildren(pollParts.el);
+  }
+  if (!poll.results) {
+    setText(els.pollMeta, T.hiddenResults);
+    return;
+  }
+  pollParts.update(poll);
+  setText(els.pollMeta, poll.voters ? T.answers(poll.voters) : T.noAnswers);
+}
+
+function buildPoll(poll) {
+  if (poll.kind === "rating") return ratingView(poll);
+  if (poll.kind === "wordcloud") return cloudView();
+  return barsView(poll);
+}
+
+function barsView(poll) {
+  const items = poll.options.map((label) => {
+    const pct = h("span", { class: "p-bar-pct" }, "0%");
+    const fill = h("div", { class: "p-bar-fill" });
+    const li = h("li", {}, h("div", { class: "p-bar-label" }, h("span", { dir: "auto" }, label), pct),
+      h("div", { class: "p-bar-track", "aria-hidden": "true" }, fill));
+    return { li, pct, fill };
+  });
+  const el = h("ol", { class: "p-bars" }, items.map((i) => i.li));
+  return {
+    el,
+    update(p) {
+      const counts = p.results.counts || [];
+      const lead = Math.max(0, ...counts);
+      items.forEach((it, i) => {
+        const v = percent(counts[i] || 0, p.voters || 0);
+        setText(it.pct, `${v}%`);
+        it.fill.style.setProperty("--pct", `${v}%`);
+        it.li.classList.toggle("p-bar-lead", lead > 0 && counts[i] === lead);
+      });
+    },
+  };
+}
+
+function ratingView(poll) {
+  const n = poll.scale || 5;
+  const labels = rowLabels(poll);
+  const mean = h("strong");
+  const cols = Array.from({ length: n }, (_, i) => {
+    const count = h("span", { class: "p-hist-count" }, "0");
+    const fill = h("div", { class: "p-hist-fill" });
+    const li = h("li", { "aria-label": labels[i] }, count, h("div", { class: "p-hist-col", "aria-hidden": "true" }, fill),
+      h("span", { class: "p-hist-point", "aria-hidden": "true" }, String(i + 1)));
+    return { li, count, fill };
+  });
+  const ends = poll.labels
+    ? h("div", { class: "p-hist-ends" }, h("span", { dir: "auto" }, `1 — ${poll.labels[0]}`),
+      h("span", { dir: "auto" }, `${n} — ${poll.labels[1]}`))
+    : null;
+  const el = h("div", { class: "p-rating" },
+    h("p", { class: "p-mean" }, `${T.average} `, mean, ` ${T.outOf(n)}`),
+    h("ol", { class: "p-hist" }, cols.map((c) => c.li)), ends);
+  return {
+    el,
+    update(p) {
+      const counts = p.results.counts || [];
+      const max = Math.max(0, ...counts);
+      setText(mean, p.results.mean ?? "–");
+      cols.forEach((c, i) => {
+        setText(c.count, counts[i] || 0);
+        c.fill.style.setProperty("--pct", `${max ? percent(counts[i] || 0, max) : 0}%`);
+      });
+    },
+  };
+}
+
+/** Word cloud: sizes by frequency, placed on an Archimedean spiral with no overlaps, measured with canvas. */
+function cloudView() {
+  const el = h("div", { class: "p-cloud" });
+  const spans = new Map();
+  const ctx = document.createElement("canvas").getContext("2d");
+  let lastKey = "";
+  let timer = null;
+  let latest = null;
+
+  function colour(text) {
+    let x = 0;
+    for (const ch of text) x = (x * 31 + ch.codePointAt(0)) >>> 0;
+    return `c${x % 5}`;
+  }
+
+  function layout(words) {
+    const W = el.clientWidth;
+    const H = el.clientHeight;
+    if (!W || !H) return [];
+    const family = getComputedStyle(el).fontFamily;
+    const max = words[0].count;
+    const min = words[words.length - 1].count;
+    const big = Math.min(H / 4, W / 8);
+    const small = Math.max(18, big / 5);
+    for (let scale = 1; scale > 0.3; scale *= 0.85) {
+      const placed = [];
+      let ok = true;
+      for (const [index, w] of words.entries()) {
+        const t = max === min ? 1 : (w.count - min) / (max - min);
+        const size = Math.round((small + (big - small) * t ** 0.7) * scale);
+        ctx.font = `750 ${size}px ${family}`;
+        const bw = ctx.measureText(w.text).width + size * 0.5;
+        const bh = size * 1.2;
+        const spot = findSpot(placed, bw, bh, W, H);
+        if (!spot) {
+          if (index < 12) { ok = false; break; } // the most frequent words must fit: shrink and retry
+          continue;
+        }
+        placed.push({ ...spot, w: bw, h: bh, size, word: w });
+      }
+      if (ok) return placed;
+    }
+    return [];
+  }
+
+  function findSpot(placed, w, h, W, H) {
+    const cx = W / 2;
+    const cy = H / 2;
+    const stretch = W / H; // an elliptical spiral fills a wide screen
+    for (let i = 0; i < 3000; i++) {
+      const a = i * 0.3;
+      const r = 3 * a;
+      const x = cx + r * Math.cos(a) * stretch - w / 2;
+      const y = cy + r * Math.sin(a) - h / 2;
+      if (r * Math.min(1, stretch) > Math.hypot(W, H)) return null;
+      if (x < 0 || y < 0 || x + w > W || y + h > H) continue;
+      if (!placed.some((p) => x < p.x + p.w && x + w > p.x && y < p.y + p.h && y + h > p.y)) return { x, y };
+    }
+    return null;
+  }
+
+  function draw() {
+    timer = null;
+    const words = (latest?.results?.words || []).slice(0, CLOUD_MAX_WORDS);
+    const key = JSON.stringify(words) + el.clientWidth + "x" + el.clientHeight;
+    if (key === lastKey) return;
+    lastKey = key;
+    if (!words.length) {
+      el.replaceChildren(h("p", { class: "p-cloud-empty" }, T.noWords));
+      spans.clear();
+      return;
+    }
+    el.querySelector(".p-cloud-empty")?.remove();
+    const placed = layout(words);
+    const keep = new Set();
+    for (const p of placed) {
+      let span = spans.get(p.word.text);
+      if (!span) {
+        span = h("span", { class: `p-word ${colour(p.word.text)}`, dir: "auto" }, p.word.text);
+        spans.set(p.word.text, span);
+        el.append(span);
+      }
+      keep.add(p.word.text);
+      span.style.fontSize = `${p.size}px`;
+      span.style.transform = `translate(${Math.round(p.x + p.size * 0.25)}px, ${Math.round(p.y)}px)`;
+      span.title = String(p.word.count);
+    }
+    for (const [text, span] of spans) {
+      if (!keep.has(text)) {
+        span.remove();
+        spans.delete(text);
+      }
+    }
+  }
+
+  addEventListener("resize", () => {
+    lastKey = "";
+    if (latest) draw();
+  });
+
+  return {
+    el,
+    update(p) {
+      latest = p;
+      // Answers arrive several times a second: re-layout at most about once a second.
+      if (!timer) timer = setTimeout(draw, lastKey ? (prefersReducedMotion() ? 2000 : CLOUD_RELAYOUT_MS) : 0);
+    },
+  };
+}
+
+// -- backstage notes -----------------------------------------------------------------------------
+
+let shownNote = null;
+
+function renderNotes() {
+  const open = [...live.notes.values()].filter((n) => !n.acked_at).sort((a, b) => a.id - b.id);
+  els.notes.hidden = !token || open.length === 0;
+  if (!open.length) {
+    shownNote = null;
+    return;
+  }
+  const note = open[0];
+  if (shownNote !== note.id) {
+    shownNote = note.id;
+    setText(els.noteMsg, "");
+    say(T.newNote);
+  }
+  setText(els.noteText, note.text);
+  setText(els.noteMore, open.length > 1 ? T.more(open.length - 1) : "");
+}
+
+els.noteAck.addEventListener("click", async () => {
+  if (!shownNote) return;
+  const id = shownNote;
+  els.noteAck.disabled = true;
+  const r = await api("POST", `/api/events/${encodeURIComponent(code)}/notes/${id}/ack`, { token });
+  els.noteAck.disabled = false;
+  if (r.ok) {
+    live.notes.set(id, r.data);
+    live.notify(r.data);
+  } else {
+    setText(els.noteMsg, r.message || T.ackFailed);
+  }
+});
+
+// -- screen --------------------------------------------------------------------------------------
+
+function render() {
+  renderQuestions();
+  renderPoll();
+  renderNotes();
+}
+const schedule = scheduler(render);
+
+live.subscribe((type) => {
+  if (type === "event.deleted") {
+    els.stage.hidden = true;
+    els.notes.hidden = true;
+    els.ended.hidden = false;
+    return;
+  }
+  if (type === "auth.failed") {
+    token = null;
+    session.remove(TOKEN_KEY);
+  }
+  schedule();
+});
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen?.();
+  else document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+addEventListener("keydown", (e) => {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.target.closest?.("input, textarea, select, [contenteditable]")) return;
+  if (e.key === "f" || e.key === "F") {
+    e.preventDefault();
+    toggleFullscreen();
+  }
+});
+$("#fullscreen").addEventListener("click", toggleFullscreen);
+
+// Hide the pointer (and the full-screen hint) after a few seconds without mouse movement.
+let idleTimer = null;
+addEventListener("mousemove", () => {
+  els.body.classList.remove("idle");
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => els.body.classList.add("idle"), 3000);
+});
+
+bindIndicator(live, $("#live"), { presenceEl: els.presence, presenceText: T.connected });
+render();
+live.start();

@@ -1,0 +1,217 @@
+// Small DOM and HTTP helpers shared by every screen. User text only ever goes through textContent.
+
+const T = {
+  network: "No connection. Check your network and try again.",
+  failed: "Something went wrong. Please try again.",
+  retryIn: (s) => `Please wait ${s} seconds before trying again.`,
+};
+
+/** Build an element: h("p", {class: "x", dir: "auto"}, "text", child). Strings become text nodes. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key in PROPS) el[key] = value;
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+const PROPS = { value: 1, checked: 1, disabled: 1, hidden: 1, type: 1 };
+
+function append(el, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Set text only when it changed (cheap re-renders, no needless layout or screen-reader churn). */
+export function setText(el, value) {
+  const s = value === null || value === undefined ? "" : String(value);
+  if (el.textContent !== s) el.textContent = s;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+/** Move `node` to just before `ref`, keeping focus when the browser can (moveBefore). */
+export function place(parent, node, ref) {
+  if (node.parentNode === parent && node.nextSibling === ref) return;
+  if (node === ref) return;
+  if (parent.moveBefore && node.isConnected && parent.isConnected) {
+    try {
+      parent.moveBefore(node, ref);
+      return;
+    } catch {
+      /* fall back */
+    }
+  }
+  parent.insertBefore(node, ref);
+}
+
+/** Reorder/insert `nodes` as the exact children of `parent`, touching only what moved. */
+export function reconcile(parent, nodes) {
+  const wanted = new Set(nodes);
+  for (const child of [...parent.children]) if (!wanted.has(child)) child.remove();
+  let ref = parent.firstChild;
+  for (const node of nodes) {
+    if (node === ref) {
+      ref = ref.nextSibling;
+      continue;
+    }
+    place(parent, node, ref);
+  }
+}
+
+/**
+ * fetch() with JSON in and out. Never throws: returns {ok, status, data, message, retryAfter, network}.
+ * `message` is the server's error message (or a generic one) for anything that is not ok.
+ */
+export async function api(method, url, { body, token, timeout = 15000 } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeout);
+  let res;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      signal: ctrl.signal,
+    });
+  } catch {
+    clearTimeout(timer);
+    return { ok: false, status: 0, network: true, message: T.network };
+  }
+  clearTimeout(timer);
+  let data = null;
+  if (res.status !== 204) {
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+  }
+  const retryAfter = Number(res.headers.get("Retry-After")) || 0;
+  if (res.ok) return { ok: true, status: res.status, data };
+  let message = data?.error?.message || T.failed;
+  if (res.status === 429 && retryAfter) message = `${message} ${T.retryIn(retryAfter)}`;
+  return { ok: false, status: res.status, data, message, retryAfter, code: data?.error?.code };
+}
+
+/** One polite live region; messages within `gap` ms are merged so screen readers are never flooded. */
+export function announcer(el, gap = 1500) {
+  let queue = [];
+  let timer = null;
+  let last = 0;
+  const flush = () => {
+    timer = null;
+    const msg = [...new Set(queue)].join(" ");
+    queue = [];
+    last = Date.now();
+    el.textContent = "";
+    // A fresh text node after clearing makes repeated identical messages announce again.
+    requestAnimationFrame(() => {
+      el.textContent = msg;
+    });
+  };
+  return (msg) => {
+    if (!msg) return;
+    queue.push(msg);
+    if (timer) return;
+    const wait = Math.max(50, gap - (Date.now() - last));
+    timer = setTimeout(flush, wait);
+  };
+}
+
+/** localStorage / sessionStorage that never throws (private mode, quota, disabled storage). */
+export function store(kind = "local") {
+  const backend = (() => {
+    try {
+      return kind === "session" ? window.sessionStorage : window.localStorage;
+    } catch {
+      return null;
+    }
+  })();
+  return {
+    get(key, fallback = null) {
+      try {
+        const raw = backend?.getItem(key);
+        return raw === null || raw === undefined ? fallback : JSON.parse(raw);
+      } catch {
+        return fallback;
+      }
+    },
+    set(key, value) {
+      try {
+        backend?.setItem(key, JSON.stringify(value));
+      } catch {
+        /* storage full or disabled: the value just is not remembered */
+      }
+    },
+    remove(key) {
+      try {
+        backend?.removeItem(key);
+      } catch {
+        /* ignore */
+      }
+    },
+  };
+}
+
+/** Read `#token=...` from the URL fragment once, then strip the fragment from the address bar. */
+export function takeFragmentToken() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (!m) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Coalesce many state changes into one render per animation frame. */
+export function scheduler(render) {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      render();
+    });
+  };
+}
+
+export function randomId() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Percent with at most one decimal, computed locally so every screen rounds the same way. */
+export function percent(count, base) {
+  if (!base) return 0;
+  return Math.round((1000 * count) / base) / 10;
+}
+
+export function prefersReducedMotion() {
+  return window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
