@@ -1,0 +1,168 @@
+// Organiser console: create, list, export and erase events with the admin token.
+import { $, api, h, setText, store, takeFragmentToken } from "./ui.js";
+
+const T = {
+  attendee: "Attendee page",
+  moderator: "Moderator",
+  presenter: "Presenter (notes)",
+  screen: "Public screen",
+  overlay: "Overlay",
+  exportJson: "Export JSON",
+  exportCsv: "Export CSV",
+  erase: "Erase",
+  created: (code) => `Created. Code: ${code}`,
+  erased: (title) => `Erased “${title}”.`,
+  badToken: "That token was not accepted.",
+  titleNeeded: "Give the event a title.",
+  codeMismatch: "The code does not match.",
+  moderation: { pre: "approve first", post: "show at once" },
+  open: "open",
+  paused: "paused",
+};
+const TOKEN_KEY = "floor:admin";
+const session = store("session");
+let token = takeFragmentToken() || session.get(TOKEN_KEY);
+
+const els = {
+  needToken: $("#need-token"),
+  signedIn: $("#signed-in"),
+  signOut: $("#sign-out"),
+  tokenForm: $("#token-form"),
+  tokenInput: $("#token-input"),
+  tokenMsg: $("#token-msg"),
+  table: $("#events"),
+  body: $("#events-body"),
+  empty: $("#events-empty"),
+  listMsg: $("#list-msg"),
+  createMsg: $("#create-msg"),
+  dialog: $("#erase-dialog"),
+};
+
+function showSignedIn(on) {
+  els.needToken.hidden = on;
+  els.signedIn.hidden = !on;
+  els.signOut.hidden = !on;
+}
+
+async function load() {
+  const r = await api("GET", "/api/events", { token });
+  if (r.status === 401) {
+    session.remove(TOKEN_KEY);
+    token = null;
+    showSignedIn(false);
+    setText(els.tokenMsg, T.badToken);
+    return;
+  }
+  if (!r.ok) {
+    setText(els.listMsg, r.message);
+    return;
+  }
+  session.set(TOKEN_KEY, token);
+  showSignedIn(true);
+  setText(els.listMsg, "");
+  const events = [...r.data].sort((a, b) => (b.created_at || "").localeCompare(a.created_at || ""));
+  els.body.replaceChildren(...events.map(row));
+  els.table.hidden = events.length === 0;
+  els.empty.hidden = events.length > 0;
+}
+
+function link(href, label) {
+  return h("a", { href, target: "_blank", rel: "noopener" }, label);
+}
+
+function row(ev) {
+  const l = ev.links || {};
+  const meta = `${ev.code} · ${T.moderation[ev.moderation] || ev.moderation} · ${ev.questions_open ? T.open : T.paused}`;
+  return h("tr", {},
+    h("td", {}, h("div", { class: "a-title", dir: "auto" }, ev.title), h("div", { class: "hint" }, meta)),
+    h("td", {}, h("div", { class: "a-links" },
+      link(l.attendee, T.attendee), link(l.moderator, T.moderator), link(l.presenter, T.presenter),
+      link(l.presenter_public, T.screen), link(l.overlay, T.overlay))),
+    h("td", {}, h("div", { class: "a-actions" },
+      h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "json") }, T.exportJson),
+      h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "csv") }, T.exportCsv),
+      h("button", { type: "button", class: "btn btn-quiet btn-small c-danger", onclick: () => confirmErase(ev) }, T.erase))));
+}
+
+async function download(ev, format) {
+  let res;
+  try {
+    res = await fetch(`/api/events/${encodeURIComponent(ev.code)}/export?format=${format}`,
+      { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    setText(els.listMsg, "No connection.");
+    return;
+  }
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    setText(els.listMsg, body?.error?.message || `Export failed (${res.status}).`);
+    return;
+  }
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: `floor-${ev.code}.${format}` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+let erasing = null;
+function confirmErase(ev) {
+  erasing = ev;
+  setText($("#erase-title"), ev.title);
+  setText($("#erase-code-shown"), ev.code);
+  $("#erase-code").value = "";
+  els.dialog.showModal();
+  $("#erase-code").focus();
+}
+
+els.dialog.addEventListener("close", async () => {
+  const ev = erasing;
+  erasing = null;
+  if (!ev || els.dialog.returnValue !== "erase") return;
+  if ($("#erase-code").value.trim().toLowerCase() !== ev.code) {
+    setText(els.listMsg, T.codeMismatch);
+    return;
+  }
+  const r = await api("DELETE", `/api/events/${encodeURIComponent(ev.code)}`, { token });
+  setText(els.listMsg, r.ok ? T.erased(ev.title) : r.message);
+  load();
+});
+
+$("#create-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const title = $("#ev-title").value.trim();
+  if (!title) {
+    els.createMsg.dataset.kind = "error";
+    setText(els.createMsg, T.titleNeeded);
+    return;
+  }
+  const body = { title, moderation: $("#ev-moderation").value };
+  const code = $("#ev-code").value.trim().toLowerCase();
+  if (code) body.code = code;
+  const r = await api("POST", "/api/events", { body, token });
+  els.createMsg.dataset.kind = r.ok ? "ok" : "error";
+  setText(els.createMsg, r.ok ? T.created(r.data.code) : r.message);
+  if (r.ok) {
+    e.target.reset();
+    load();
+  }
+});
+
+els.tokenForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  token = els.tokenInput.value.trim();
+  els.tokenInput.value = "";
+  if (token) load();
+});
+els.signOut.addEventListener("click", () => {
+  session.remove(TOKEN_KEY);
+  token = null;
+  els.body.replaceChildren();
+  showSignedIn(false);
+});
+$("#refresh").addEventListener("click", load);
+
+if (token) load();
+else showSignedIn(false);
