@@ -56,8 +56,8 @@ class Commands:
         chan = notices.channel(self.prefix, code)
         try:
             for item in items:
-                if isinstance(item, Change) and self.store.publishes_changes:
-                    continue
+                if isinstance(item, Change) and item.seq > 0 and self.store.publishes_changes:
+                    continue  # logged changes were published by the commit itself; event.deleted (seq 0) was not
                 await self.broker.publish(chan, notices.encode(item))
         except Unavailable:
             pass
@@ -209,7 +209,7 @@ class Commands:
                 if current is not None:
                     related[current.id] = current
             into = body.get("into") if isinstance(body, dict) else None
-            if isinstance(into, int) and not isinstance(into, bool):
+            if isinstance(into, int) and not isinstance(into, bool) and 1 <= into <= fields.ID_MAX:
                 target = await self.store.get_question(code, into)
                 if target is not None:
                     related[target.id] = target

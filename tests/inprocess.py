@@ -18,9 +18,9 @@ from tests.conftest import ADMIN
 with warnings.catch_warnings():
     # Starlette warns (a UserWarning, so pyproject's DeprecationWarning filter misses it) that it prefers httpx2.
     warnings.filterwarnings("ignore", message="Using `httpx`")
-    from starlette.testclient import TestClient, WebSocketTestSession
+    from starlette.testclient import TestClient, WebSocketDenialResponse, WebSocketTestSession
 
-__all__ = ["TestClient", "WebSocketTestSession"]
+__all__ = ["TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
 ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 Frame = dict[str, Any]
 

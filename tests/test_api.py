@@ -452,3 +452,11 @@ def test_forget_me_deletes_own_questions_and_withdraws_votes(floor: Floor, event
     assert [(q["id"], q["votes"]) for q in snap["questions"]] == [(kept["id"], 0)]
     assert snap["event"]["highlighted"] is None
     assert [q["id"] for q in mod.queue()] == [kept["id"]]
+
+
+def test_an_absurdly_large_merge_target_is_400_not_a_crash(floor: Floor, event: dict[str, Any],
+                                                          mod: Moderator) -> None:
+    q = ask(floor.participant(), "panel", "Merge me far away?")
+    response = mod.client.post(f"/api/events/panel/questions/{q['id']}/moderate",
+                               json={"action": "merge", "into": 2**64 - 1}, headers=mod.auth)
+    assert error(response, 400)

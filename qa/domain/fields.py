@@ -7,6 +7,8 @@ from typing import Any
 
 from qa.domain.errors import Invalid
 
+ID_MAX = 2**31  # ids are per-event counters; a larger number names nothing (and would overflow storage)
+
 
 def payload(body: object, *, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, Any]:
     if not isinstance(body, dict):
@@ -25,6 +27,10 @@ def boolean(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"{field} must be true or false.", "invalid_type")
     return value
+
+
+def item_id(value: object, field: str) -> int:
+    return integer(value, field, lo=1, hi=ID_MAX)
 
 
 def integer(value: object, field: str, *, lo: int, hi: int) -> int:

@@ -119,7 +119,7 @@ def moderate(event: Event, question: Question, body: object, *, related: dict[in
     elif action == "merge":
         if data.get("into") is None:
             raise Invalid("merge needs 'into': the id of the question to keep.", "missing_field")
-        into = related.get(fields.integer(data["into"], "into", lo=1, hi=2**31))
+        into = related.get(fields.item_id(data["into"], "into"))
         if into is None:
             raise NotFound("The question to merge into does not exist.")
         if into.id == q.id:

@@ -13,6 +13,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from qa.commands import Commands
+from qa.domain import fields
 from qa.domain.errors import DomainError, Unavailable
 from qa.domain.model import Role, Viewer
 from qa.realtime.connection import Connection
@@ -134,10 +135,7 @@ async def _handle(hub: Hub, commands: Commands, room: Room, conn: Connection, ms
             if role_for_token(token, event, settings.admin_token) is not Role.MODERATOR:
                 _error(conn, room, "forbidden", "Only a moderator may do this.")
                 return token
-            qid = msg.get("id")
-            if not isinstance(qid, int) or isinstance(qid, bool):
-                _error(conn, room, "invalid", "moderate needs an integer 'id'.")
-                return token
+            qid = fields.item_id(msg.get("id"), "id")
             body = {k: v for k, v in msg.items() if k not in ("type", "id")}
             await commands.moderate(room.code, qid, body)
         else:
