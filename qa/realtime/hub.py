@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
@@ -39,6 +40,9 @@ class Room:
         self.connections: set[Connection] = set()
         self.by_participant: dict[str, set[Connection]] = {}
         self.last_seq = 0
+        self.epoch: str | None = None  # the event's epoch at last_seq: a re-created event restarts its seq
+        self.seq_known = False  # False until last_seq and epoch were read (the store may be down at start)
+        self.unsynced: dict[Connection, int | None] = {}  # sockets whose sync failed in an outage -> since
         self.presence = 0
         self.storage_ok = True
         self._dirty_votes: set[int] = set()
@@ -49,6 +53,7 @@ class Room:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -75,7 +80,7 @@ class Room:
                         await self.catch_up(refresh_counts=True)  # re-subscribed: fill what we missed
                     else:
                         try:
-                            self.last_seq = await self.hub.store.seq(self.code)
+                            await self._read_position()
                         except Unavailable:
                             self._set_storage(False)
                         self._ready.set()
@@ -153,30 +158,57 @@ class Room:
         elif isinstance(notice, notices.PresenceNotice):
             self.set_presence(notice.count)
 
+    async def _read_position(self) -> None:
+        event = await self.hub.store.get_event(self.code)
+        self.last_seq = await self.hub.store.seq(self.code)
+        self.epoch = event.epoch if event is not None else None
+        self.seq_known = True
+
     async def catch_up(self, *, refresh_counts: bool = False) -> None:
-        """Bring the room to the store's seq from the log, or resync everyone if the log can't."""
+        """Bring the room to the store's seq from the log, or resync everyone if the log can't.
+
+        The log can't when it was trimmed past last_seq, when seq went backwards, or when the epoch changed
+        (a Redis that came back empty, an event deleted and created again): a delta would then be wrong.
+        """
         async with self._lock:
+            store = self.hub.store
             try:
-                current = await self.hub.store.seq(self.code)
-                changes = await self.hub.store.changes_since(self.code, self.last_seq) \
-                    if current > self.last_seq else []
+                event = await store.get_event(self.code)
+                current = await store.seq(self.code)
+                epoch = event.epoch if event is not None else None
+                same_log = self.seq_known and epoch == self.epoch
+                changes = await store.changes_since(self.code, self.last_seq) \
+                    if same_log and current > self.last_seq else []
             except Unavailable:
                 self._set_storage(False)
                 return
             recovered = not self.storage_ok
             self._set_storage(True)
-            if changes is None or current < self.last_seq:
-                self.last_seq = current
+            if changes is None or current < self.last_seq or not same_log:
+                self.last_seq, self.epoch, self.seq_known = current, epoch, True
+                self.unsynced.clear()
                 for conn in list(self.connections):
                     conn.resync()
-                    asyncio.create_task(self.hub.sync(self, conn, None))
+                    self._spawn(self.hub.sync(self, conn, None))
                 return
             for change in changes:
                 if change.seq == self.last_seq + 1:
                     self.last_seq = change.seq
                     self.fan_out(change)
+            unsynced, self.unsynced = self.unsynced, {}
+            for conn, since in unsynced.items():
+                conn.resync()
+                self._spawn(self.hub.sync(self, conn, since))
             if refresh_counts or recovered:
-                await self.send_all_counts()
+                try:
+                    await self.send_all_counts()
+                except Unavailable:
+                    self._set_storage(False)
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
+        self._jobs.add(task)  # held until done: the loop keeps only weak references to tasks
+        task.add_done_callback(self._jobs.discard)
 
     def _set_storage(self, ok: bool) -> None:
         if ok != self.storage_ok:
@@ -273,6 +305,7 @@ class Room:
 
     def discard(self, conn: Connection) -> None:
         self.connections.discard(conn)
+        self.unsynced.pop(conn, None)
         if conn.viewer.participant:
             conns = self.by_participant.get(conn.viewer.participant)
             if conns is not None:
@@ -348,6 +381,7 @@ class Hub:
             conn.send_direct(frame("status", room.last_seq, {"storage": "unavailable"}))
             conn.go_live(conn.sent_seq)
             room.storage_ok = False
+            room.unsynced[conn] = since  # synced again as soon as the store answers
 
     async def reshape(self, room: Room, conn: Connection, viewer: Viewer) -> None:
         """A socket authenticated as moderator or presenter: same socket, new view."""

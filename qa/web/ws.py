@@ -61,6 +61,8 @@ async def events_socket(websocket: WebSocket) -> None:
         await _deny(websocket, 429, "too_many_sockets", "Too many open connections; close some tabs.")
         return
     since = _since(websocket.query_params.get("since"))
+    if websocket.query_params.get("epoch", event.epoch) != event.epoch:
+        since = None  # another log (the event was re-created, or Redis came back empty): replaying would be wrong
     await websocket.accept()
     conn = Connection(websocket.send_text, _closer(websocket), Viewer(Role.ATTENDEE, participant),
                       maxsize=settings.send_queue_max)

@@ -1,0 +1,68 @@
+"""Reaching Redis, for the store, the broker and the rate limiter alike: standalone or Cluster, no hidden retries.
+
+A failed call fails at once as qa.domain.errors.Unavailable (503 with Retry-After at the edge): redis-py's own
+retries would stall requests for seconds during an outage, and a retried script could apply a change twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+
+from qa.domain.errors import Unavailable
+
+log = logging.getLogger("floor.redis")
+CONNECT_TIMEOUT = 1.0  # seconds to open a connection; an unreachable Redis fails fast
+COMMAND_TIMEOUT = 3.0  # seconds for one command or script, far above any script's run time
+ERRORS = (RedisError, OSError)  # OSError covers TimeoutError and refused or reset sockets
+
+
+def _options() -> dict[str, Any]:
+    return {"socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": COMMAND_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0), "decode_responses": False, "health_check_interval": 0}
+
+
+async def connect(url: str) -> tuple[Any, bool]:
+    """A client for `url` and whether the server is a Redis Cluster (detected with INFO cluster).
+
+    If Redis cannot be reached now, the client is a standalone one and a warning is logged: an instance of a
+    Cluster deployment must start while the cluster answers.
+    """
+    client: Any = Redis.from_url(url, **_options())
+    try:
+        info = await client.info("cluster")
+    except ERRORS as exc:
+        log.warning("Redis at %s does not answer yet (%s); assuming a standalone server", _safe(url),
+                    exc.__class__.__name__)
+        return client, False
+    if int(info.get("cluster_enabled", 0)) != 1:
+        return client, False
+    await client.aclose()
+    options = _options()
+    options.pop("health_check_interval")
+    return RedisCluster.from_url(url, **options), True
+
+
+def unavailable(exc: BaseException, what: str = "Storage") -> Unavailable:
+    """The one translation of a Redis failure; a server-side script error is logged loudly, it is our bug."""
+    if isinstance(exc, ResponseError) and not isinstance(exc, RedisConnectionError):
+        text = str(exc)
+        if not text.startswith(("MISCONF", "READONLY", "LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN")):
+            log.error("Redis refused a command: %s", text)
+    return Unavailable(f"{what} is unreachable ({exc.__class__.__name__}); nothing was written. "
+                       "Try again shortly.")
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest

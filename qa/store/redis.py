@@ -1,0 +1,478 @@
+"""Shared state in Redis, so any number of instances serve the same events.
+
+Every change is one Lua script: check revs, write the entities, bump `seq`, append to a capped Stream (the
+log) and PUBLISH the change, all at once. Votes and poll answers are sets and hashes changed inside Redis,
+idempotent per participant. All keys of an event share the hash tag `{code}` (one Cluster slot), and the
+scripts derive the event's keys from one base name, which is only allowed because they share that slot:
+
+    {prefix}:{code}:ev        hash: data (event JSON), seq
+    {prefix}:{code}:ids       hash: kind -> last id
+    {prefix}:{code}:q / :qv   hashes: question id -> JSON / votes
+    {prefix}:{code}:cid       hash: author NUL client_id -> question id (idempotent asks)
+    {prefix}:{code}:p / :n    hashes: poll id / note id -> JSON
+    {prefix}:{code}:log       stream of changes, entry id = seq, capped at log_max
+    {prefix}:{code}:presence  hash: instance -> "count expiry_ms"
+    {prefix}:{code}:voters:Q  set of participants;  :voted:P  set of question ids
+    {prefix}:{code}:pa:POLL   hash participant -> keys JSON;  :pc:POLL  hash key -> count;  :mine:P  pid -> keys
+    {prefix}:{code}:keys      set naming every per-question, per-poll and per-participant key above
+    {prefix}:events           sorted set of codes by creation time (the only key outside an event's slot)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from qa.domain.errors import Conflict, NotFound
+from qa.domain.model import Change, Event, Note, Poll, PollTally, Question
+from qa.realtime import notices
+from qa.redisconn import ERRORS, connect, unavailable
+from qa.store.base import EventState, StaleWrite, Store, Write
+
+# Shared by the scripts: KEYS[1] is the event hash, ARGV[1] the event's key base "{prefix}:{code}:".
+_PRELUDE = """
+local ev = KEYS[1]
+local base = ARGV[1]
+local function own(key)  -- create-time registration, so delete_event can find every key of the event
+  redis.call('SADD', base .. 'keys', key)
+  return key
+end
+"""
+
+_CREATE = _PRELUDE + """
+if redis.call('EXISTS', ev) == 1 then return 0 end
+redis.call('HSET', ev, 'data', ARGV[2], 'seq', 0)
+return 1
+"""
+
+_NEXT_ID = _PRELUDE + """
+if redis.call('EXISTS', ev) == 0 then return 0 end
+return redis.call('HINCRBY', base .. 'ids', ARGV[2], 1)
+"""
+
+_DELETE = _PRELUDE + """
+local found = redis.call('EXISTS', ev)
+for _, key in ipairs(redis.call('SMEMBERS', base .. 'keys')) do redis.call('UNLINK', key) end
+for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 'log', 'presence', 'keys'}) do
+  redis.call('UNLINK', base .. name)
+end
+return found
+"""
+
+# ARGV: base, channel, publish command, log_max, plan JSON. Entity JSON travels as opaque strings (never
+# re-encoded by cjson, which would turn [] into {}). Everything is checked before anything is written.
+_COMMIT = _PRELUDE + """
+local chan, pub, log_max = ARGV[2], ARGV[3], ARGV[4]
+local plan = cjson.decode(ARGV[5])
+if redis.call('EXISTS', ev) == 0 then return {'gone'} end
+local function rev_of(json)
+  if not json then return 0 end
+  return cjson.decode(json)['rev'] or 0
+end
+local seen = {}
+local function check(tag, key, field, expected)
+  local cur = seen[tag .. field]
+  if cur == nil then cur = rev_of(redis.call('HGET', key, field)) end
+  if cur ~= expected then return false end
+  seen[tag .. field] = expected + 1
+  return true
+end
+if plan.event and not check('e', ev, 'data', plan.event[1]) then return {'stale', 'event'} end
+for _, q in ipairs(plan.questions) do
+  if not check('q', base .. 'q', q[1], q[2]) then return {'stale', 'question ' .. q[1]} end
+end
+for _, p in ipairs(plan.polls) do
+  if not check('p', base .. 'p', p[1], p[2]) then return {'stale', 'poll ' .. p[1]} end
+end
+for _, n in ipairs(plan.notes) do
+  if not check('n', base .. 'n', n[1], n[2]) then return {'stale', 'note ' .. n[1]} end
+end
+
+if plan.event then redis.call('HSET', ev, 'data', plan.event[2]) end
+local votes = {}
+for i, q in ipairs(plan.questions) do
+  local id = q[1]
+  if redis.call('HEXISTS', base .. 'q', id) == 0 then
+    redis.call('HSET', base .. 'qv', id, 0)
+    if q[5] ~= '' then redis.call('HSET', base .. 'cid', q[4] .. '\\0' .. q[5], id) end
+  end
+  redis.call('HSET', base .. 'q', id, q[3])
+  votes[i] = tonumber(redis.call('HGET', base .. 'qv', id)) or 0
+end
+for _, id in ipairs(plan.delete_questions) do
+  id = tostring(id)
+  local json = redis.call('HGET', base .. 'q', id)
+  if json then
+    local q = cjson.decode(json)
+    if type(q.client_id) == 'string' then redis.call('HDEL', base .. 'cid', q.author .. '\\0' .. q.client_id) end
+  end
+  local voters = base .. 'voters:' .. id
+  for _, who in ipairs(redis.call('SMEMBERS', voters)) do redis.call('SREM', base .. 'voted:' .. who, id) end
+  redis.call('UNLINK', voters)
+  redis.call('SREM', base .. 'keys', voters)
+  redis.call('HDEL', base .. 'q', id)
+  redis.call('HDEL', base .. 'qv', id)
+end
+for _, p in ipairs(plan.polls) do redis.call('HSET', base .. 'p', p[1], p[3]) end
+for _, n in ipairs(plan.notes) do redis.call('HSET', base .. 'n', n[1], n[3]) end
+local function drop_answers(pid)
+  local answers = base .. 'pa:' .. pid
+  for _, who in ipairs(redis.call('HKEYS', answers)) do redis.call('HDEL', base .. 'mine:' .. who, pid) end
+  redis.call('UNLINK', answers, base .. 'pc:' .. pid)
+  redis.call('SREM', base .. 'keys', answers, base .. 'pc:' .. pid)
+end
+for _, pid in ipairs(plan.reset_polls) do drop_answers(tostring(pid)) end
+for _, pid in ipairs(plan.delete_polls) do
+  drop_answers(tostring(pid))
+  redis.call('HDEL', base .. 'p', tostring(pid))
+end
+if plan.merge then
+  local src, dst = tostring(plan.merge[1]), tostring(plan.merge[2])
+  local from, into = base .. 'voters:' .. src, own(base .. 'voters:' .. dst)
+  for _, who in ipairs(redis.call('SMEMBERS', from)) do
+    redis.call('SADD', into, who)
+    local mine = base .. 'voted:' .. who
+    redis.call('SREM', mine, src)
+    redis.call('SADD', mine, dst)
+  end
+  redis.call('UNLINK', from)
+  redis.call('SREM', base .. 'keys', from)
+  for _, id in ipairs({src, dst}) do
+    if redis.call('HEXISTS', base .. 'q', id) == 1 then
+      redis.call('HSET', base .. 'qv', id, redis.call('SCARD', base .. 'voters:' .. id))
+    end
+  end
+end
+local first = nil
+for _, c in ipairs(plan.changes) do
+  local seq = redis.call('HINCRBY', ev, 'seq', 1)
+  first = first or seq
+  redis.call('XADD', base .. 'log', 'MAXLEN', log_max, seq .. '-0', 't', c[1], 'd', c[2])
+  redis.call(pub, chan, '{"k":"c","seq":' .. seq .. ',"type":' .. cjson.encode(c[1]) .. ',"data":' .. c[2] .. '}')
+end
+return {'ok', first or 0, votes}
+"""
+
+# ARGV: base, since, log_max. Nil when the log cannot replay everything after `since`.
+_CHANGES = _PRELUDE + """
+local cur = redis.call('HGET', ev, 'seq')
+if not cur then return false end
+cur = tonumber(cur)
+local since = tonumber(ARGV[2])
+if since > cur then return false end
+if since == cur then return {} end
+if cur - since > tonumber(ARGV[3]) then return false end
+local entries = redis.call('XRANGE', base .. 'log', string.format('%d', since + 1), '+')
+if #entries ~= cur - since then return false end
+return entries
+"""
+
+_STATE = _PRELUDE + """
+local data = redis.call('HGET', ev, 'data')
+if not data then return false end
+local tallies = {}
+for _, pid in ipairs(redis.call('HKEYS', base .. 'p')) do
+  table.insert(tallies, {pid, redis.call('HGETALL', base .. 'pc:' .. pid), redis.call('HLEN', base .. 'pa:' .. pid)})
+end
+return {data, redis.call('HGET', ev, 'seq'), redis.call('HGETALL', base .. 'q'), redis.call('HGETALL', base .. 'qv'),
+        redis.call('HGETALL', base .. 'p'), tallies, redis.call('HGETALL', base .. 'n')}
+"""
+
+_QUESTION = _PRELUDE + """
+local data = redis.call('HGET', base .. 'q', ARGV[2])
+if not data then return false end
+return {data, redis.call('HGET', base .. 'qv', ARGV[2]) or '0'}
+"""
+
+# ARGV: base, question id, participant, 1 (upvote) or 0 (withdraw). A missing question takes no vote.
+_VOTE = _PRELUDE + """
+local id, who = ARGV[2], ARGV[3]
+if redis.call('HEXISTS', base .. 'q', id) == 0 then return {0, 0} end
+local voters, mine = base .. 'voters:' .. id, base .. 'voted:' .. who
+local changed
+if ARGV[4] == '1' then
+  changed = redis.call('SADD', own(voters), who)
+  if changed == 1 then redis.call('SADD', own(mine), id) end
+else
+  changed = redis.call('SREM', voters, who)
+  if changed == 1 then redis.call('SREM', mine, id) end
+end
+if changed == 1 then return {redis.call('HINCRBY', base .. 'qv', id, ARGV[4] == '1' and 1 or -1), 1} end
+return {tonumber(redis.call('HGET', base .. 'qv', id)) or 0, 0}
+"""
+
+_TALLY_OF = """
+local function tally(pid)
+  return {redis.call('HGETALL', base .. 'pc:' .. pid), redis.call('HLEN', base .. 'pa:' .. pid)}
+end
+"""
+
+# ARGV: base, poll id, participant, keys JSON ('' withdraws). A missing poll takes no answer.
+_ANSWER = _PRELUDE + _TALLY_OF + """
+local pid, who = ARGV[2], ARGV[3]
+if redis.call('HEXISTS', base .. 'p', pid) == 0 then return tally(pid) end
+local answers, counts, mine = base .. 'pa:' .. pid, base .. 'pc:' .. pid, base .. 'mine:' .. who
+local old = redis.call('HGET', answers, who)
+if old then
+  for _, key in ipairs(cjson.decode(old)) do
+    if redis.call('HINCRBY', counts, key, -1) <= 0 then redis.call('HDEL', counts, key) end
+  end
+end
+if ARGV[4] == '' then
+  redis.call('HDEL', answers, who)
+  redis.call('HDEL', mine, pid)
+else
+  redis.call('HSET', own(answers), who, ARGV[4])
+  redis.call('HSET', own(mine), pid, ARGV[4])
+  for _, key in ipairs(cjson.decode(ARGV[4])) do redis.call('HINCRBY', own(counts), key, 1) end
+end
+return tally(pid)
+"""
+
+_TALLY = _PRELUDE + _TALLY_OF + "return tally(ARGV[2])"
+
+# ARGV: base, instance, count, ttl ms. Expiry uses Redis's clock, so instances' clocks never disagree.
+_PRESENCE = _PRELUDE + """
+if redis.call('EXISTS', ev) == 0 then return 0 end
+local key = base .. 'presence'
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(ARGV[3]) > 0 then
+  redis.call('HSET', key, ARGV[2], ARGV[3] .. ' ' .. (now + tonumber(ARGV[4])))
+else
+  redis.call('HDEL', key, ARGV[2])
+end
+local total = 0
+local entries = redis.call('HGETALL', key)
+for i = 1, #entries, 2 do
+  local count, expiry = string.match(entries[i + 1], '(%d+) (%d+)')
+  if tonumber(expiry) < now then redis.call('HDEL', key, entries[i]) else total = total + tonumber(count) end
+end
+if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, tonumber(ARGV[4]) * 2) end
+return total
+"""
+
+_SCRIPTS = {"create": _CREATE, "next_id": _NEXT_ID, "delete": _DELETE, "commit": _COMMIT, "changes": _CHANGES,
+            "state": _STATE, "question": _QUESTION, "vote": _VOTE, "answer": _ANSWER, "tally": _TALLY,
+            "presence": _PRESENCE}
+
+
+class RedisStore(Store):
+    publishes_changes = True  # the commit script publishes each change itself
+
+    def __init__(self, url: str, *, prefix: str = "floor", log_max: int = 1000) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.log_max = log_max
+        self.client: Any = None
+        self.cluster = False
+        self._scripts: dict[str, Any] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    async def open(self) -> None:
+        self.client, self.cluster = await connect(self.url)
+        self._scripts = {name: self.client.register_script(src) for name, src in _SCRIPTS.items()}
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+
+    async def ping(self) -> None:
+        await self._do(self._client.ping())
+
+    @property
+    def _client(self) -> Any:
+        if self.client is None:
+            raise unavailable(RuntimeError("not open"))
+        return self.client
+
+    def _base(self, code: str) -> str:
+        return f"{self.prefix}:{{{code}}}:"
+
+    @property
+    def _index(self) -> str:
+        return f"{self.prefix}:events"
+
+    async def _do(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except ERRORS as exc:
+            raise unavailable(exc) from None
+
+    async def _run(self, script: str, code: str, *args: Any) -> Any:
+        base = self._base(code)
+        if not self._scripts:
+            raise unavailable(RuntimeError("not open"))
+        return await self._do(self._scripts[script](keys=[base + "ev"], args=[base, *args]))
+
+    # -- events --------------------------------------------------------------------------------------
+    async def create_event(self, event: Event) -> None:
+        # The index first: a dangling entry is skipped when listing, a missing one would hide the event.
+        await self._do(self._client.zadd(self._index, {event.code: event.created_at}, nx=True))
+        if not await self._run("create", event.code, _dump(event.to_dict())):
+            raise Conflict(f"The event code '{event.code}' is taken.", "code_taken")
+
+    async def get_event(self, code: str) -> Event | None:
+        raw = await self._do(self._client.hget(self._base(code) + "ev", "data"))
+        return Event.from_dict(orjson.loads(raw)) if raw else None
+
+    async def list_events(self) -> list[Event]:
+        codes = [c.decode() for c in await self._do(self._client.zrevrange(self._index, 0, -1))]
+        events, gone = [], []
+        for code in codes:
+            event = await self.get_event(code)
+            if event is None:
+                gone.append(code)
+            else:
+                events.append(event)
+        if gone:
+            await self._do(self._client.zrem(self._index, *gone))
+        return events
+
+    async def delete_event(self, code: str) -> bool:
+        found = bool(await self._run("delete", code))
+        await self._do(self._client.zrem(self._index, code))
+        return found
+
+    async def next_id(self, code: str, kind: str) -> int:
+        value = int(await self._run("next_id", code, kind))
+        if value == 0:
+            raise NotFound("No event with this code.")
+        return value
+
+    # -- reading ---------------------------------------------------------------------------------------
+    async def state(self, code: str) -> EventState | None:
+        raw = await self._run("state", code)
+        if raw is None:
+            return None
+        data, seq, q_raw, votes_raw, p_raw, tallies_raw, n_raw = raw
+        votes = _pairs(votes_raw)
+        questions = []
+        for qid, qdata in sorted(_pairs(q_raw).items(), key=lambda kv: int(kv[0])):
+            q = Question.from_dict(orjson.loads(qdata))
+            q.votes = int(votes.get(qid, 0))
+            questions.append(q)
+        tallies = {pid.decode(): _tally(counts, voters) for pid, counts, voters in tallies_raw}
+        polls = [(Poll.from_dict(orjson.loads(pdata)), tallies.get(pid, PollTally()))
+                 for pid, pdata in sorted(_pairs(p_raw).items(), key=lambda kv: int(kv[0]))]
+        notes = [Note.from_dict(orjson.loads(ndata)) for _, ndata in sorted(_pairs(n_raw).items(),
+                                                                           key=lambda kv: int(kv[0]))]
+        return EventState(Event.from_dict(orjson.loads(data)), questions, polls, notes, int(seq))
+
+    async def get_question(self, code: str, qid: int) -> Question | None:
+        raw = await self._run("question", code, qid)
+        if raw is None:
+            return None
+        q = Question.from_dict(orjson.loads(raw[0]))
+        q.votes = int(raw[1])
+        return q
+
+    async def find_question(self, code: str, author: str, client_id: str) -> Question | None:
+        qid = await self._do(self._client.hget(self._base(code) + "cid", f"{author}\0{client_id}"))
+        return await self.get_question(code, int(qid)) if qid is not None else None
+
+    async def get_poll(self, code: str, pid: int) -> Poll | None:
+        raw = await self._do(self._client.hget(self._base(code) + "p", str(pid)))
+        return Poll.from_dict(orjson.loads(raw)) if raw else None
+
+    async def get_note(self, code: str, nid: int) -> Note | None:
+        raw = await self._do(self._client.hget(self._base(code) + "n", str(nid)))
+        return Note.from_dict(orjson.loads(raw)) if raw else None
+
+    async def seq(self, code: str) -> int:
+        raw = await self._do(self._client.hget(self._base(code) + "ev", "seq"))
+        return int(raw) if raw is not None else 0
+
+    async def changes_since(self, code: str, seq: int) -> list[Change] | None:
+        entries = await self._run("changes", code, seq, self.log_max)
+        if entries is None:
+            return None
+        changes = []
+        for entry_id, fields in entries:
+            values = _pairs(fields)
+            changes.append(Change(int(entry_id.split(b"-")[0]), values["t"].decode(), orjson.loads(values["d"])))
+        return changes
+
+    # -- writing ---------------------------------------------------------------------------------------
+    async def commit(self, code: str, write: Write) -> list[Change]:
+        plan: dict[str, Any] = {
+            "questions": [[str(q.id), q.rev, _dump(q.to_dict() | {"rev": q.rev + 1}), q.author, q.client_id or ""]
+                          for q in write.questions],
+            "polls": [[str(p.id), p.rev, _dump(p.to_dict() | {"rev": p.rev + 1})] for p in write.polls],
+            "notes": [[str(n.id), n.rev, _dump(n.to_dict() | {"rev": n.rev + 1})] for n in write.notes],
+            "delete_questions": write.delete_questions,
+            "delete_polls": write.delete_polls,
+            "reset_polls": write.reset_polls,
+            "changes": [[c.type, _dump(c.data)] for c in write.changes],
+        }
+        if write.event is not None:
+            plan["event"] = [write.event.rev, _dump(write.event.to_dict() | {"rev": write.event.rev + 1})]
+        if write.merge_votes is not None:
+            plan["merge"] = list(write.merge_votes)
+        command = "SPUBLISH" if self.cluster else "PUBLISH"
+        result = await self._run("commit", code, notices.channel(self.prefix, code), command, self.log_max,
+                                 _dump(plan))
+        status = result[0].decode()
+        if status == "gone":
+            raise NotFound("No event with this code.")  # deleted, or lost with a Redis that came back empty
+        if status == "stale":
+            raise StaleWrite(f"stored {result[1].decode()} changed")
+        if write.event is not None:
+            write.event.rev += 1
+        for q, votes in zip(write.questions, result[2], strict=True):
+            q.rev += 1
+            q.votes = int(votes)
+        for entity in (*write.polls, *write.notes):
+            entity.rev += 1
+        first = int(result[1])
+        return [Change(first + i, c.type, c.data) for i, c in enumerate(write.changes)]
+
+    # -- counters ------------------------------------------------------------------------------------
+    async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:
+        votes, changed = await self._run("vote", code, qid, participant, 1 if on else 0)
+        return int(votes), bool(changed)
+
+    async def voted(self, code: str, participant: str) -> set[int]:
+        members = await self._do(self._client.smembers(self._base(code) + "voted:" + participant))
+        return {int(m) for m in members}
+
+    async def vote_counts(self, code: str, qids: Iterable[int]) -> dict[int, int]:
+        ids = list(qids)
+        if not ids:
+            return {}
+        values = await self._do(self._client.hmget(self._base(code) + "qv", [str(i) for i in ids]))
+        return {qid: int(v) for qid, v in zip(ids, values, strict=True) if v is not None}
+
+    async def answer(self, code: str, pid: int, participant: str, keys: list[str] | None) -> PollTally:
+        counts, voters = await self._run("answer", code, pid, participant, "" if keys is None else _dump(keys))
+        return _tally(counts, voters)
+
+    async def answers_of(self, code: str, participant: str) -> dict[int, list[str]]:
+        raw = await self._do(self._client.hgetall(self._base(code) + "mine:" + participant))
+        return {int(pid): orjson.loads(keys) for pid, keys in raw.items()}
+
+    async def tally(self, code: str, pid: int) -> PollTally:
+        counts, voters = await self._run("tally", code, pid)
+        return _tally(counts, voters)
+
+    # -- presence --------------------------------------------------------------------------------------
+    async def set_presence(self, code: str, instance: str, count: int, ttl: float) -> int:
+        return int(await self._run("presence", code, instance, count, max(1, int(ttl * 1000))))
+
+
+def _pairs(flat: list[bytes] | dict[bytes, bytes]) -> dict[str, bytes]:
+    """A Redis field/value list (or dict) as {field: value}."""
+    if isinstance(flat, dict):
+        return {k.decode(): v for k, v in flat.items()}
+    return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def _tally(counts: list[bytes], voters: int) -> PollTally:
+    return PollTally({k: int(v) for k, v in _pairs(counts).items()}, int(voters))
+
+
+def _dump(value: Any) -> str:
+    return orjson.dumps(value).decode()
