@@ -21,6 +21,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient, WebSocketDenialResponse, WebSocketTestSession
 
 __all__ = ["TestClient", "WebSocketDenialResponse", "WebSocketTestSession"]
+COOKIE = "floor_participant"
 ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 Frame = dict[str, Any]
 
@@ -47,13 +48,14 @@ class Floor:
             guest.close()
         self.host.__exit__(*exc)
 
-    def participant(self) -> TestClient:
-        """A new attendee: its first request sets its own participant cookie."""
-        guest = TestClient(self.app)
+    def participant(self, cookie: str | None = None) -> TestClient:
+        """A new attendee (its first request sets its own participant cookie), or a returning one by cookie."""
+        guest = TestClient(self.app, cookies={COOKIE: cookie} if cookie else None)
         guest.portal = self.host.portal
         self._guests.append(guest)
-        assert guest.get("/healthz").status_code == 200
-        assert "floor_participant" in guest.cookies
+        response = guest.get("/healthz")
+        assert response.status_code == 200
+        assert (COOKIE in response.cookies) is (cookie is None)
         return guest
 
     def create_event(self, **body: Any) -> dict[str, Any]:
