@@ -16,6 +16,7 @@ from qa.domain import questions as question_rules
 from qa.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from qa.domain.limits import Limits
 from qa.domain.model import (
+    PUBLIC_STATUSES,
     Change,
     Event,
     Note,
@@ -195,7 +196,7 @@ class Commands:
         if on and q.status is not Status.APPROVED:
             raise Conflict("Only approved questions can be upvoted.", "not_votable")
         votes, changed = await self.store.vote(code, qid, participant, on)
-        if changed:
+        if changed and q.status in PUBLIC_STATUSES:  # counts go to every socket: never for a hidden question
             await self.publish(code, [notices.VoteNotice(qid, participant, on)])
         return votes, on
 
@@ -225,7 +226,8 @@ class Commands:
             await self._commit(code, write)
             if result.merge_votes is not None:
                 merged = await self.question(code, result.merge_votes[1])
-                await self.publish(code, [notices.VoteNotice(merged.id, "", True)])
+                if merged.status in PUBLIC_STATUSES:
+                    await self.publish(code, [notices.VoteNotice(merged.id, "", True)])
                 return merged
             return await self.question(code, qid)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -460,3 +461,46 @@ def test_an_absurdly_large_merge_target_is_400_not_a_crash(floor: Floor, event: 
     response = mod.client.post(f"/api/events/panel/questions/{q['id']}/moderate",
                                json={"action": "merge", "into": 2**64 - 1}, headers=mod.auth)
     assert error(response, 400)
+
+
+def test_links_use_the_public_url_when_set(settings: Settings) -> None:
+    with Floor(replace(settings, public_url="https://floor.example")) as floor:
+        links = floor.create_event(code="panel")["links"]
+    assert links["attendee"] == "https://floor.example/e/panel"
+    assert links["moderator"].startswith("https://floor.example/e/panel/moderate#token=")
+
+
+# -- segments and notes -----------------------------------------------------------------------------------
+
+def test_new_questions_and_polls_go_to_the_active_segment(floor: Floor, event: dict[str, Any],
+                                                          mod: Moderator) -> None:
+    before = ask(floor.participant(), "panel", "Before any segment?")
+    assert before["segment"] is None
+    response = floor.host.post("/api/events/panel/segments", json={"title": "Opening"}, headers=mod.auth)
+    assert response.status_code == 201
+    first = response.json()
+    second = floor.host.post("/api/events/panel/segments", json={"title": "Q&A", "starts_at": "2026-05-01T10:00:00"},
+                             headers=mod.auth).json()
+    assert ask(floor.participant(), "panel", "In the opening?")["segment"] == first["id"]
+    activated = floor.host.post(f"/api/events/panel/segments/{second['id']}/activate", headers=mod.auth)
+    assert activated.status_code == 200 and activated.json()["active_segment"] == second["id"]
+    assert ask(floor.participant(), "panel", "In the Q&A?")["segment"] == second["id"]
+    assert error(floor.host.post("/api/events/panel/segments/99/activate", headers=mod.auth), 404)
+    assert error(floor.host.post("/api/events/panel/segments", json={"title": ""}, headers=mod.auth), 400)
+    assert error(floor.host.post("/api/events/panel/segments", json={"title": "X"}), 401)
+
+
+def test_notes_go_from_the_moderator_to_the_panel_and_back(floor: Floor, event: dict[str, Any],
+                                                          mod: Moderator) -> None:
+    presenter = bearer(event["presenter_token"])
+    assert error(floor.host.post("/api/events/panel/notes", json={"text": "Hi"}, headers=presenter), 403)
+    response = floor.host.post("/api/events/panel/notes", json={"text": "Wrap up in 5"}, headers=mod.auth)
+    assert response.status_code == 201
+    note = response.json()
+    assert note["acked_at"] is None
+    assert error(floor.host.post(f"/api/events/panel/notes/{note['id']}/ack"), 401)
+    acked = floor.host.post(f"/api/events/panel/notes/{note['id']}/ack", headers=presenter)
+    assert acked.status_code == 200 and acked.json()["acked_at"] is not None
+    assert error(floor.host.post("/api/events/panel/notes/99/ack", headers=presenter), 404)
+    assert [n["text"] for n in snapshot(floor.host, headers=presenter)["notes"]] == ["Wrap up in 5"]
+    assert "notes" not in snapshot(floor.participant())

@@ -438,3 +438,28 @@ def test_a_moderate_message_for_a_bad_or_unknown_id_gets_an_error(floor: Floor, 
         assert frames_until(ws, of_type("error"))[-1]["data"]["code"]
         ws.send_json({"type": "ping"})
         frames_until(ws, of_type("pong"))
+
+
+def test_vote_counts_of_hidden_questions_are_never_pushed_to_attendees(floor: Floor, event: dict[str, Any],
+                                                                       mod: Moderator) -> None:
+    hidden = ask(floor.participant(), "panel", "Rejected after votes?")
+    public = ask(floor.participant(), "panel", "Stays public?")
+    for q in (hidden, public):
+        mod.moderate(q["id"], "approve")
+    voter = floor.participant()
+    voter.post(f"/api/events/panel/questions/{hidden['id']}/vote")
+    mod.moderate(hidden["id"], "reject")
+    with floor.participant().websocket_connect(WS) as ws:
+        snapshot_of(ws)
+        assert voter.delete(f"/api/events/panel/questions/{hidden['id']}/vote").json()["votes"] == 0
+        voter.post(f"/api/events/panel/questions/{public['id']}/vote")
+        votes = frames_until(ws, of_type("votes"))[-1]
+    assert votes["data"]["counts"] == {str(public["id"]): 1}
+
+
+def test_another_events_moderator_token_does_not_authenticate_here(floor: Floor, event: dict[str, Any]) -> None:
+    other = floor.create_event(code="other")
+    with floor.participant().websocket_connect(WS) as ws:
+        snapshot_of(ws)
+        ws.send_json({"type": "auth", "token": other["moderator_token"]})
+        assert frames_until(ws, of_type("error"))[-1]["data"]["code"] == "unauthorized"
