@@ -21,6 +21,7 @@ from tests.inprocess import (
     WebSocketDenialResponse,
     WebSocketTestSession,
     ask,
+    bearer,
     frames_until,
     of_type,
     seq_frames,
@@ -463,3 +464,25 @@ def test_another_events_moderator_token_does_not_authenticate_here(floor: Floor,
         snapshot_of(ws)
         ws.send_json({"type": "auth", "token": other["moderator_token"]})
         assert frames_until(ws, of_type("error"))[-1]["data"]["code"] == "unauthorized"
+
+
+def test_forget_me_removes_the_leavers_questions_from_other_sockets(floor: Floor, event: dict[str, Any],
+                                                                    mod: Moderator) -> None:
+    leaver = floor.participant()
+    q = ask(leaver, "panel", "Forget this one?")
+    mod.moderate(q["id"], "approve")
+    with floor.participant().websocket_connect(WS) as ws:
+        snapshot_of(ws)
+        assert leaver.delete("/api/events/panel/me").status_code == 204
+        removed = frames_until(ws, of_type("question.removed"))[-1]
+    assert removed["data"]["id"] == q["id"]
+
+
+def test_deleting_the_event_tells_every_socket_and_closes_it(floor: Floor, event: dict[str, Any]) -> None:
+    with floor.participant().websocket_connect(WS) as ws:
+        snapshot_of(ws)
+        assert floor.host.delete("/api/events/panel", headers=bearer(floor.settings.admin_token)).status_code == 204
+        assert frames_until(ws, of_type("event.deleted"))[-1]["data"] == {"code": "panel"}
+        with pytest.raises(WebSocketDisconnect) as closed:
+            frames_until(ws, lambda f: False)
+    assert closed.value.code == 1000

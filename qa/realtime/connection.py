@@ -38,6 +38,7 @@ class Connection:
         self._held: list[tuple[int, str, bool]] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._close_when_sent: tuple[int, str] | None = None
         self.close_code: int | None = None
 
     def start(self) -> None:
@@ -84,6 +85,11 @@ class Connection:
         self._queue.append(frame)
         self._wake.set()
 
+    def close_when_sent(self, code: int, reason: str) -> None:
+        """Close once the frames already queued are written (a farewell must arrive before the close)."""
+        self._close_when_sent = (code, reason)
+        self._wake.set()
+
     def abort(self, code: int, reason: str) -> None:
         if self.state is ConnState.CLOSED:
             return
@@ -106,6 +112,8 @@ class Connection:
                 self._wake.clear()
                 while queue and self.state is not ConnState.CLOSED:
                     await self._send(queue.popleft())
+                if self._close_when_sent is not None:
+                    self.abort(*self._close_when_sent)
         except Exception:  # noqa: BLE001 - a dead socket just ends its writer
             self.state = ConnState.CLOSED
 

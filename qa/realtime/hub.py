@@ -138,9 +138,11 @@ class Room:
     async def on_notice(self, notice: notices.Notice) -> None:
         if isinstance(notice, Change):
             if notice.type == "event.deleted":
-                self.broadcast(frame("event.deleted", self.last_seq, {"code": self.code}), self.last_seq)
+                farewell = frame("event.deleted", self.last_seq, {"code": self.code})
                 for conn in list(self.connections):
-                    conn.abort(1000, "event deleted")
+                    # Not push(): its seq is not new, so push() would drop it; and abort() would discard it unsent.
+                    conn.send_direct(farewell)
+                    conn.close_when_sent(1000, "event deleted")
                 return
             if notice.seq == self.last_seq + 1:
                 self.last_seq = notice.seq
