@@ -308,3 +308,33 @@ def test_screens_at_phone_and_projector_sizes(event: Event, open_page: Any, watc
     shot(admin, "admin")
     # The join page's 404 for an unknown code is the one expected console error.
     assert [p for p in watch.problems if "404" not in p] == []
+
+
+def test_question_asked_offline_is_queued_and_sent_once_when_back(
+        event: Event, open_page: Any, watch: Watch) -> None:
+    page = open_page(attendee_url(event))
+    expect(page.locator("#live")).to_have_attribute("data-state", "connected")
+    page.context.set_offline(True)
+    page.fill("#q-text", "Sent from the back of the hall with no signal")
+    page.click("#q-send")
+    expect(card(page, "#mine-list li", "no signal")).to_contain_text("Not sent yet")
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('floor:outbox:{event.code}'))")
+    assert len(stored) == 1 and len(stored[0]["client_id"]) >= 8
+    page.context.set_offline(False)
+    expect(card(page, "#mine-list li", "no signal")).to_contain_text("Waiting for the moderator", timeout=12000)
+    expect(page.locator("#mine-list li")).to_have_count(1)
+    assert [q["text"] for q in event.queue().values()] == ["Sent from the back of the hall with no signal"]
+    assert page.evaluate(f"localStorage.getItem('floor:outbox:{event.code}')") is None
+    assert not_reloaded(page)
+    assert [p for p in watch.problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+
+
+def test_paused_event_disables_asking_live(event: Event, open_page: Any) -> None:
+    page = open_page(attendee_url(event))
+    expect(page.locator("#q-send")).to_be_enabled()
+    event.mod("PATCH", "", {"questions_open": False})
+    expect(page.locator("#paused")).to_be_visible()
+    expect(page.locator("#q-send")).to_be_disabled()
+    event.mod("PATCH", "", {"questions_open": True})
+    expect(page.locator("#paused")).to_be_hidden()
+    expect(page.locator("#q-send")).to_be_enabled()
