@@ -157,7 +157,6 @@ async function toggleVote(id) {
   else {
     live.upsertQuestion({ id, ...before });
     say(r.message);
-    showMessage(r.message, "error");
   }
 }
 
@@ -359,8 +358,7 @@ async function flushOutbox() {
       retryStep = 0;
       live.upsertQuestion(r.data);
       const msg = r.data.status === "pending" ? T.sentPending : T.sentLive;
-      showMessage(msg, "ok");
-      say(msg);
+      showMessage(msg, "ok"); // #ask-msg is itself a polite live region: no second announcement
       continue;
     }
     if (r.status >= 400 && r.status < 500) {
@@ -369,7 +367,6 @@ async function flushOutbox() {
         updateCounter();
       }
       showMessage(r.message, "error");
-      say(r.message);
       continue;
     }
     // Network failure or 5xx: keep it (same client_id) and try again later.

@@ -17,6 +17,8 @@ const T = {
   ackFailed: "Could not acknowledge the note. Try again.",
   newNote: "New note from the moderator.",
   hiddenResults: "Results are hidden for this poll.",
+  livePoll: "Live poll",
+  pollResults: "Poll results",
 };
 const TOP_ALONE = 5; // top questions shown when nothing is highlighted
 const TOP_WITH_HIGHLIGHT = 3;
@@ -122,6 +124,7 @@ function renderPoll() {
     return;
   }
   setText(els.pollTitle, poll.title);
+  setText($("#p-poll-kicker"), poll.status === "open" ? T.livePoll : T.pollResults);
   const shape = JSON.stringify([poll.id, poll.kind, poll.options, poll.scale, poll.labels]);
   if (shape !== pollShape) {
     pollShape = shape;

@@ -6,10 +6,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
+    ADMIN,
     LAPTOP,
     PHONE,
     PROJECTOR,
@@ -277,7 +279,7 @@ def test_screens_at_phone_and_projector_sizes(event: Event, open_page: Any, watc
     expect(screen.locator("#notes")).to_be_hidden()
 
     event.mod("POST", "/present", {"poll": rating["id"]})
-    expect(screen.locator(".p-mean strong")).not_to_have_text("–")
+    expect(screen.locator(".p-mean strong")).not_to_have_text("\u2013")
     screen.wait_for_timeout(300)
     shot(screen, "presenter-rating")
     event.mod("POST", "/present", {"poll": cloud["id"]})
@@ -338,3 +340,19 @@ def test_paused_event_disables_asking_live(event: Event, open_page: Any) -> None
     event.mod("PATCH", "", {"questions_open": True})
     expect(page.locator("#paused")).to_be_hidden()
     expect(page.locator("#q-send")).to_be_enabled()
+
+
+def test_erased_event_shows_it_has_ended(server: FloorServer, open_page: Any, watch: Watch) -> None:
+    ev = make_event(server.url, title="Short-lived")
+    attendee = open_page(attendee_url(ev))
+    screen = open_page(presenter_url(ev), PROJECTOR)
+    expect(attendee.locator("#live")).to_have_attribute("data-state", "connected")
+    expect(screen.locator("#live")).to_have_attribute("data-state", "connected")
+    r = httpx.delete(f"{server.url}/api/events/{ev.code}", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert r.status_code == 204
+    expect(attendee.locator("#ended")).to_be_visible()
+    expect(attendee.locator("#app")).to_be_hidden()
+    expect(attendee.locator("#live")).to_have_attribute("data-state", "ended")
+    expect(screen.locator("#ended")).to_be_visible()
+    assert not_reloaded(attendee)
+    assert watch.problems == []
