@@ -20,8 +20,8 @@ from qa.domain.errors import Unavailable
 from qa.redisconn import ERRORS, connect, unavailable
 
 log = logging.getLogger("floor.broker")
-BACKOFF_FIRST = 0.05  # seconds before the first reconnect attempt; doubles up to BACKOFF_MAX, with jitter
-BACKOFF_MAX = 2.0
+BACKOFF_FIRST = 0.05  # seconds before the first reconnect attempt; doubles up to BACKOFF_MAX, +-50% jitter
+BACKOFF_MAX = 1.0
 PING_SECONDS = 5.0  # a connection that answers nothing (not even PING) for 3 of these is dropped and remade
 SUBSCRIBE_WAIT = 2.0  # how long subscribe() waits for Redis to confirm; later messages still arrive
 OPEN_WAIT = 2.0  # how long open() waits for the first connection before the app serves anyway

@@ -371,7 +371,7 @@ class Hub:
             state = await store.state(room.code)
             if state is None:
                 conn.send_direct(frame("error", room.last_seq, {"code": "not_found", "message": "No such event."}))
-                conn.abort(1000, "event not found")
+                conn.close_when_sent(1000, "event not found")  # after the error frame, not instead of it
                 return
             answers = await store.answers_of(room.code, viewer.participant) if viewer.participant else {}
             snap = views.snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer,

@@ -1,0 +1,94 @@
+"""Two real `floor serve` processes on one real Redis serve the same events, live, to sockets on either."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import RedisServer
+from tests.scaleout import ADMIN_AUTH, LiveView, Mirror, as_participant, floor_instances, new_participant, until
+from tests.serve import FloorProcess
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(60)]
+LIVE = ("snapshot", "question.created", "question.updated", "question.removed", "votes", "event.updated")
+
+
+@pytest.fixture
+def pair(redis_server: RedisServer, tmp_path: Path) -> Iterator[list[FloorProcess]]:
+    with floor_instances(redis_server.url, tmp_path, 2) as procs:
+        yield procs
+
+
+def ws(proc: FloorProcess) -> str:
+    return proc.ws_url
+
+
+async def test_an_event_created_on_one_instance_is_served_by_the_other(pair: list[FloorProcess]) -> None:
+    a, b = pair
+    async with httpx.AsyncClient(timeout=5) as http:
+        created = await http.post(f"{a.url}/api/events", json={"title": "Shared panel"}, headers=ADMIN_AUTH)
+        assert created.status_code == 201
+        code = created.json()["code"]
+        got = await http.get(f"{b.url}/api/events/{code}")
+        assert got.status_code == 200
+        assert got.json()["event"]["title"] == "Shared panel"
+        listed = await http.get(f"{b.url}/api/events", headers=ADMIN_AUTH)
+        assert code in [e["code"] for e in listed.json()]
+        for proc in pair:
+            assert (await http.get(f"{proc.url}/readyz")).status_code == 200
+
+
+async def test_asked_on_b_approved_on_a_upvoted_on_b_reaches_sockets_on_both_in_the_same_order(
+        pair: list[FloorProcess]) -> None:
+    a, b = pair
+    async with httpx.AsyncClient(timeout=5) as http:
+        created = (await http.post(f"{a.url}/api/events", json={"title": "Panel"}, headers=ADMIN_AUTH)).json()
+        code, mod_auth = created["code"], {"Authorization": f"Bearer {created['moderator_token']}"}
+        asker, voter, watcher_a, watcher_b = [await new_participant(http, a.url) for _ in range(4)]
+        on_a = await LiveView.open(ws(a), code, cookie=watcher_a)
+        on_b = await LiveView.open(ws(b), code, cookie=watcher_b)
+        moderator_on_a = await LiveView.open(ws(a), code, token=created["moderator_token"])
+
+        asked = await http.post(f"{b.url}/api/events/{code}/questions", json={"text": "Who pays for the bridge?"},
+                                headers=as_participant(asker))
+        assert asked.status_code == 201 and asked.json()["status"] == "pending"
+        qid = asked.json()["id"]
+        pending = await moderator_on_a.next_of("question.created")  # the moderator on A sees it, live
+        assert pending["data"]["id"] == qid and pending["data"]["status"] == "pending"
+
+        approved = await http.post(f"{a.url}/api/events/{code}/questions/{qid}/moderate", json={"action": "approve"},
+                                   headers=mod_auth)
+        assert approved.status_code == 200
+        for view in (on_a, on_b):
+            shown = await view.next_of("question.created")  # attendees see it only once approved
+            assert shown["data"]["id"] == qid and shown["data"]["status"] == "approved"
+
+        voted = await http.post(f"{b.url}/api/events/{code}/questions/{qid}/vote", headers=as_participant(voter))
+        assert voted.json() == {"votes": 1, "voted": True}
+        for view in (on_a, on_b):
+            await until(lambda v=view: v.mirror.questions.get(qid, {}).get("votes") == 1, 5, "vote seen")
+
+        assert on_a.seqs(LIVE) == on_b.seqs(LIVE)
+        assert [kind for kind, _ in on_a.seqs(LIVE)] == ["snapshot", "question.created", "votes"]
+        assert [s for k, s in moderator_on_a.seqs(LIVE) if k.startswith("question.")] == [1, 2]
+        snapshot = (await http.get(f"{a.url}/api/events/{code}", headers=as_participant(watcher_b))).json()
+        assert on_a.mirror.view() == on_b.mirror.view() == Mirror.of_snapshot(snapshot)
+        for view in (on_a, on_b, moderator_on_a):
+            await view.close()
+
+
+async def test_presence_counts_viewers_on_every_instance(pair: list[FloorProcess]) -> None:
+    a, b = pair
+    async with httpx.AsyncClient(timeout=5) as http:
+        code = (await http.post(f"{a.url}/api/events", json={"title": "Panel"}, headers=ADMIN_AUTH)).json()["code"]
+        views = [await LiveView.open(ws(a), code), await LiveView.open(ws(a), code), await LiveView.open(ws(b), code)]
+        for view in views:
+            await until(lambda v=view: v.presence() == 3, 10, "presence 3 everywhere")
+        await views.pop(0).close()
+        for view in views:
+            await until(lambda v=view: v.presence() == 2, 10, "presence 2 after one left")
+        for view in views:
+            await view.close()
