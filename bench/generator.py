@@ -152,6 +152,7 @@ class _Worker:
             "reached": self.tracker.reached(),
             "deliveries": sum(a.deliveries for a in self.attendees),
             "open": sum(a.state is SocketState.OPEN for a in self.attendees),
+            "cpu_s": time.process_time() - self._window_start[1],
             "cpu_util": (time.process_time() - self._window_start[1]) / wall if wall > 0 else 0.0,
             "loop_lag_p99": lag.p99 if lag else 0.0,
         }
@@ -185,7 +186,9 @@ async def _serve(conn: Connection, spec: WorkerSpec) -> None:
     try:
         while True:
             command, args = await _next_command(conn, spec.deadline)
-            if command == "connect":
+            if command == "hello":
+                conn.send("ok")
+            elif command == "connect":
                 conn.send(await worker.connect_all())
             elif command == "begin":
                 worker.begin_window(args["qids"], args["pause"])

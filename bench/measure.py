@@ -50,13 +50,12 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
-def host_busy_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores, from /proc/stat, to tell how saturated the machine was."""
+def host_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of all cores from /proc/stat: how saturated the machine was, and by whom."""
     with open("/proc/stat", "rb") as fh:
         values = [int(v) for v in fh.readline().split()[1:]]
-    idle = values[3] + values[4]
-    total = sum(values[:8])
-    return total - idle, total
+    busy = values[0] + values[1] + values[2] + values[7]  # user, nice, system, steal; irq time is unattributed
+    return busy / _TICKS, sum(values[:8]) / _TICKS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,172 @@
+"""The HTTP side of the load: event setup, the open-loop voter and the closed-loop votes/s probe.
+
+Every vote comes from a fresh participant: the load clients never send a cookie, so the server mints a
+new participant each time, exactly as for a new attendee's first vote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import httpx
+import orjson
+import uvloop
+
+from bench import BenchError
+from bench.generator import raise_nofile_limit
+from bench.keepalive import KeepAlivePool
+from bench.measure import Summary
+
+SETUP_TIMEOUT = 10.0
+TAIL_SECONDS = 10.0  # how long the voter waits for answers after its last scheduled send
+QUESTIONS = 5
+VOTER_CONNECTIONS = 256  # open loop: enough that a slow server, not the pool, makes votes wait
+LOAD_ERRORS = (OSError, EOFError, TimeoutError, asyncio.LimitOverrunError, ValueError, KeyError)
+
+
+def _pool(spec: VoterSpec | ThroughputSpec, size: int) -> KeepAlivePool:
+    host, _, port = spec.base.removeprefix("http://").partition(":")
+    return KeepAlivePool(host, int(port), spec.sources, size)
+
+
+def _check(response: httpx.Response, expected: int, what: str) -> dict[str, Any]:
+    if response.status_code != expected:
+        raise BenchError(f"{what}: HTTP {response.status_code} {response.text[:200]!r}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def set_up_event(base: str, admin_token: str) -> tuple[str, list[str]]:
+    """Create a post-moderated event and ask QUESTIONS questions, each from a new participant."""
+    with httpx.Client(base_url=base, timeout=SETUP_TIMEOUT, headers={"Origin": base}) as admin:
+        event = _check(admin.post("/api/events", json={"title": "Benchmark", "moderation": "post"},
+                                  headers={"Authorization": f"Bearer {admin_token}"}), 201, "create event")
+        code, moderator = str(event["code"]), str(event["moderator_token"])
+        qids = []
+        for number in range(QUESTIONS):
+            admin.cookies.clear()
+            question = _check(admin.post(f"/api/events/{code}/questions",
+                                         json={"text": f"Benchmark question {number + 1}?"}), 201, "ask")
+            if question.get("status", "approved") != "approved":  # moderation ignored: approve explicitly
+                _check(admin.post(f"/api/events/{code}/questions/{question['id']}/moderate",
+                                  json={"action": "approve"}, headers={"Authorization": f"Bearer {moderator}"}),
+                       200, "approve")
+            qids.append(str(question["id"]))
+    return code, qids
+
+
+@dataclass(frozen=True)
+class VoterSpec:
+    base: str
+    code: str
+    qids: tuple[str, ...]
+    rate: float
+    seconds: float
+    sources: tuple[str, ...]
+    deadline: float
+
+
+def voter_main(conn: Connection, spec: VoterSpec) -> None:
+    """Entry point of the open-loop voter process: answers "ready", waits for a start time, votes."""
+    raise_nofile_limit()
+    uvloop.run(_vote_open_loop(conn, spec))
+
+
+async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
+    pool = _pool(spec, VOTER_CONNECTIONS)
+    conn.send("ready")
+    if not conn.poll(max(0.0, spec.deadline - time.monotonic())):
+        return
+    start_at: float = conn.recv()
+    total = round(spec.rate * spec.seconds)
+    records: list[tuple[str, int, float, float] | None] = [None] * total
+    statuses: dict[str, int] = {}
+    lags: list[float] = []
+    cpu_start = time.process_time()
+
+    async def vote(index: int, due: float, qid: str) -> None:
+        sent = time.monotonic()
+        lags.append(sent - due)
+        try:
+            status, body = await pool.post(f"/api/events/{spec.code}/questions/{qid}/vote", b"{}")
+            acked = time.monotonic()
+            if status == 200:
+                records[index] = (qid, int(orjson.loads(body)["votes"]), due, acked)
+            key = str(status)
+        except LOAD_ERRORS as exc:
+            key = type(exc).__name__
+        statuses[key] = statuses.get(key, 0) + 1
+
+    tasks = []
+    for index in range(total):  # open loop: send times are fixed now, whatever the server does
+        due = start_at + index / spec.rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(vote(index, due, spec.qids[index % len(spec.qids)])))
+    _, pending = await asyncio.wait(tasks, timeout=TAIL_SECONDS) if tasks else (set(), set())
+    for task in pending:
+        task.cancel()
+    if pending:
+        statuses["unanswered"] = len(pending)
+    cpu = time.process_time() - cpu_start
+    wall = time.monotonic() - start_at
+    pool.close()
+    acks = [r for r in records if r is not None]
+    lag = Summary.of(lags)
+    conn.send({
+        "sent": total,
+        "acks": [(qid, votes, acked) for qid, votes, _, acked in acks],
+        "statuses": statuses,
+        "schedule_lag_p99": lag.p99 if lag else 0.0,
+        "http_ms": Summary.of((acked - due) * 1000 for _, _, due, acked in acks),
+        "cpu_s": cpu,
+        "cpu_util": cpu / wall if wall > 0 else 0.0,
+    })
+
+
+@dataclass(frozen=True)
+class ThroughputSpec:
+    base: str
+    code: str
+    qids: tuple[str, ...]
+    concurrency: int
+    seconds: float
+    sources: tuple[str, ...]
+    max_requests: int
+
+
+def throughput_main(conn: Connection, spec: ThroughputSpec) -> None:
+    """Entry point of the closed-loop probe: `concurrency` keep-alive connections vote back to back."""
+    raise_nofile_limit()
+    uvloop.run(_vote_closed_loop(conn, spec))
+
+
+async def _vote_closed_loop(conn: Connection, spec: ThroughputSpec) -> None:
+    pool = _pool(spec, spec.concurrency)
+    statuses: dict[str, int] = {}
+    budget = [spec.max_requests]
+    started, cpu_start = time.monotonic(), time.process_time()
+    stop_at = started + spec.seconds
+
+    async def hammer(offset: int) -> None:
+        sent = 0
+        while time.monotonic() < stop_at and budget[0] > 0:
+            budget[0] -= 1
+            qid = spec.qids[(offset + sent) % len(spec.qids)]
+            sent += 1
+            try:
+                key = str((await pool.post(f"/api/events/{spec.code}/questions/{qid}/vote", b"{}"))[0])
+            except LOAD_ERRORS as exc:
+                key = type(exc).__name__
+            statuses[key] = statuses.get(key, 0) + 1
+
+    await asyncio.gather(*(hammer(i) for i in range(spec.concurrency)))
+    wall = time.monotonic() - started
+    cpu = time.process_time() - cpu_start
+    pool.close()
+    conn.send({"statuses": statuses, "seconds": wall, "cpu_s": cpu})

@@ -1,0 +1,255 @@
+"""Turns runs into the printed tables (absolute value, x bare, x socketio) and the JSON file in bench/results/.
+
+A figure from a generator-bound window is withheld from the tables (kept in the JSON): it would describe
+the load generator, not the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import psutil
+
+from bench.plan import Plan
+from bench.runner import CellRun, ThroughputRun, Window
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+REFERENCES = ("bare", "socketio")
+MIB = 1024 * 1024
+
+
+class Measured(Protocol):
+    generator_bound: list[str]
+    disturbed: str | None
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: Callable[[Any], float | None]
+    window: Callable[[Any], Measured | None] | None = None  # whose generator must not have been the bottleneck
+    ratios: bool = True
+
+
+def _peak(window: Window | None) -> int | None:
+    return max((rss for _, rss in window.rss_series), default=None) if window else None
+
+
+def _per_client_kib(run: CellRun, rss: int | None) -> float | None:
+    return (rss - run.baseline_rss) / run.clients_connected / 1024 if rss and run.clients_connected else None
+
+
+def _peak_mib(window: Window | None) -> float | None:
+    peak = _peak(window)
+    return peak / MIB if peak else None
+
+
+def _second_half_growth_mib(window: Window | None) -> float | None:
+    """RSS growth over the second half of the window: near zero when memory stays bounded."""
+    if not window or len(window.rss_series) < 2:
+        return None
+    series = window.rss_series
+    return (series[-1][1] - series[len(series) // 2][1]) / MIB
+
+
+def _lost_percent(window: Window | None) -> float | None:
+    return window.lost / window.votes_sent * 100 if window and window.votes_sent else None
+
+
+def _latency(window: Callable[[CellRun], Window | None], field: str) -> Callable[[CellRun], float | None]:
+    def value(run: CellRun) -> float | None:
+        chosen = window(run)
+        return getattr(chosen.latency_ms, field) if chosen and chosen.latency_ms else None
+
+    return value
+
+
+def _normal(run: CellRun) -> Window | None:
+    return run.normal
+
+
+def _slow(run: CellRun) -> Window | None:
+    return run.slow
+
+
+CELL_FIGURES = (
+    Figure("server CPU s / 1k delivered updates",
+           lambda r: r.normal.cpu_per_1k_updates if r.normal else None, _normal),
+    Figure("vote -> last client p50 ms", _latency(_normal, "p50"), _normal),
+    Figure("vote -> last client p99 ms", _latency(_normal, "p99"), _normal),
+    Figure("vote -> last client max ms", _latency(_normal, "max"), _normal),
+    Figure("votes lost (never reached all) %", lambda r: _lost_percent(r.normal), _normal, ratios=False),
+    Figure("RSS / client idle KiB", lambda r: _per_client_kib(r, r.idle_rss)),
+    Figure("RSS / client under load KiB", lambda r: _per_client_kib(r, _peak(r.normal)), _normal),
+    Figure("time to connect N s", lambda r: r.connect_s),
+    Figure("slow 5%: server RSS peak MiB", lambda r: _peak_mib(r.slow), _slow),
+    Figure("slow 5%: RSS growth, 2nd half MiB", lambda r: _second_half_growth_mib(r.slow), _slow, ratios=False),
+    Figure("slow 5%: others p50 ms", _latency(_slow, "p50"), _slow),
+    Figure("slow 5%: others p99 ms", _latency(_slow, "p99"), _slow),
+    Figure("slow 5%: others max ms", _latency(_slow, "max"), _slow),
+    Figure("slow 5%: votes lost %", lambda r: _lost_percent(r.slow), _slow, ratios=False),
+    Figure("slow 5%: slow clients cut by server", lambda r: float(r.slow_closed_by_server) if r.slow else None,
+           ratios=False),
+)
+
+_SLOW_FIGURES = next(i for i, figure in enumerate(CELL_FIGURES) if figure.label.startswith("slow"))
+
+PROBE_FIGURES = (
+    Figure("HTTP votes/s (closed loop)", lambda p: p.votes_per_s, lambda p: p),
+    Figure("server CPU ms / vote", lambda p: p.server_cpu_s / p.statuses["200"] * 1000 if p.statuses.get("200")
+           else None),
+)
+
+
+def _number(value: float) -> str:
+    size = abs(value)
+    return f"{value:.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.2f}" if size >= 1 \
+        else f"{value:.3g}"
+
+
+def _aggregate(runs: list[Any], figure: Figure) -> tuple[float | None, str]:
+    """Median over repeats that measured the server; otherwise why there is no value."""
+    if runs and all(run.error for run in runs):
+        return None, "error"
+    values, withheld = [], "n/a"
+    for run in runs:
+        if run.error:
+            continue
+        window = figure.window(run) if figure.window else None
+        if window is not None and window.disturbed:
+            withheld = "host-busy"
+        elif window is not None and window.generator_bound:
+            withheld = "gen-bound"
+        elif (value := figure.value(run)) is not None:
+            values.append(value)
+    if values:
+        return statistics.median(values), ""
+    return None, withheld
+
+
+def _table(title: str, figures: tuple[Figure, ...],
+           runs_by_flavour: dict[str, list[Any]]) -> tuple[str, list[dict[str, Any]]]:
+    lines = [title, f"{'figure':38} {'flavour':12} {'value':>10} {'x bare':>8} {'x socketio':>10}"]
+    rows = []
+    for figure in figures:
+        values = {name: _aggregate(runs, figure) for name, runs in runs_by_flavour.items()}
+        for index, (name, (value, why)) in enumerate(values.items()):
+            ratios = {}
+            for reference in REFERENCES:
+                base = values.get(reference, (None, ""))[0]
+                ratios[reference] = value / base if figure.ratios and value is not None and base else None
+            cells = [_number(value) if value is not None else why] + [
+                f"{ratios[ref]:.2f}" if ratios[ref] is not None else "-" for ref in REFERENCES]
+            lines.append(f"{figure.label if index == 0 else '':38} {name:12} {cells[0]:>10} {cells[1]:>8} "
+                         f"{cells[2]:>10}")
+            rows.append({"figure": figure.label, "flavour": name, "value": value, "withheld": why or None,
+                         "x_bare": ratios["bare"], "x_socketio": ratios["socketio"]})
+    return "\n".join(lines), rows
+
+
+def _notes(cells: list[CellRun], probes: list[ThroughputRun]) -> list[str]:
+    notes = []
+    for run in cells:
+        tag = f"{run.cell.label} {run.flavour} round {run.repeat + 1}"
+        if run.error:
+            notes.append(f"{tag}: ERROR {run.error}")
+            continue
+        if run.connect_errors:
+            notes.append(f"{tag}: {run.cell.clients - run.clients_connected} clients failed to connect "
+                         f"{run.connect_errors}")
+        for name, window in (("all reading", run.normal), ("slow 5%", run.slow)):
+            if window is None:
+                continue
+            bad = {k: v for k, v in window.statuses.items() if k != "200"}
+            http = f"http p99 {window.http_ms.p99:.1f} ms" if window.http_ms else "no http answer"
+            notes.append(f"{tag} [{name}]: {window.deliveries} updates delivered to {window.reading_clients} "
+                         f"reading clients, {window.lost} votes lost, {http}, host CPU {window.host_busy:.0%}"
+                         f" (other processes {window.other_load:.2f} cores)"
+                         + (f", redis CPU {window.redis_cpu_s:.2f} s" if window.redis_cpu_s is not None else "")
+                         + (f", HTTP errors {bad}" if bad else ""))
+            if window.disturbed:
+                notes.append(f"{tag} [{name}]: HOST-BUSY ({window.disturbed})")
+            if window.generator_bound:
+                notes.append(f"{tag} [{name}]: GENERATOR-BOUND ({'; '.join(window.generator_bound)})")
+        if run.slow:
+            step = max(1, len(run.slow.rss_series) // 16)
+            mib = " ".join(f"{rss / MIB:.1f}" for _, rss in run.slow.rss_series[::step])
+            notes.append(f"{tag} [slow 5%]: server RSS MiB over the window: {mib}")
+            if run.slow_close_reasons:
+                notes.append(f"{tag} [slow 5%]: cut clients saw {run.slow_close_reasons}")
+    for probe in probes:
+        tag = f"votes/s probe {probe.flavour} round {probe.repeat + 1}"
+        if probe.error:
+            notes.append(f"{tag}: ERROR {probe.error}")
+        elif probe.disturbed or probe.generator_bound:
+            why = "; ".join(filter(None, [probe.disturbed, *probe.generator_bound]))
+            notes.append(f"{tag}: {'HOST-BUSY' if probe.disturbed else 'GENERATOR-BOUND'} ({why}); "
+                         f"statuses {probe.statuses}")
+        elif set(probe.statuses) - {"200"}:
+            notes.append(f"{tag}: statuses {probe.statuses}")
+    return notes
+
+
+def render(plan: Plan, cells: list[CellRun], probes: list[ThroughputRun],
+           skipped: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
+    """The printed report, and the same figures as rows for the JSON file."""
+    sections, rows = [], []
+    for cell in plan.cells:
+        by_flavour: dict[str, list[CellRun]] = {}
+        for run in cells:
+            if run.cell == cell:
+                by_flavour.setdefault(run.flavour, []).append(run)
+        slow = cell in plan.slow_cells
+        title = f"== {cell.label}: open loop {plan.window_s:.0f} s" + (
+            f", then {plan.slow_window_s:.0f} s with {plan.slow_fraction:.0%} of clients not reading ==" if slow
+            else " ==")
+        text, cell_rows = _table(title, CELL_FIGURES if slow else CELL_FIGURES[:_SLOW_FIGURES], by_flavour)
+        sections.append(text)
+        rows += [{"cell": dataclasses.asdict(cell), **row} for row in cell_rows]
+    by_flavour_probe: dict[str, list[ThroughputRun]] = {}
+    for probe in probes:
+        by_flavour_probe.setdefault(probe.flavour, []).append(probe)
+    text, probe_rows = _table(f"== HTTP votes/s: {plan.throughput_clients} keep-alive connections, closed loop, "
+                              f"{plan.throughput_s:.0f} s, no attendees ==", PROBE_FIGURES, by_flavour_probe)
+    sections.append(text)
+    rows += [{"cell": None, **row} for row in probe_rows]
+    notes = _notes(cells, probes) + [f"{name}: skipped, {reason}" for name, reason in skipped.items()]
+    sections.append("Notes (values are medians over rounds; ratios are value / reference, lower is better except "
+                    "votes/s):\n" + "\n".join("- " + note for note in notes))
+    return "\n\n".join(sections), rows
+
+
+def _machine() -> dict[str, Any]:
+    packages: dict[str, str | None] = {}
+    for name in ("websockets", "python-socketio", "python-engineio", "uvicorn", "starlette", "httpx", "uvloop",
+                 "orjson", "httptools"):
+        try:
+            packages[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            packages[name] = None
+    return {"cores": os.cpu_count(), "memory_bytes": psutil.virtual_memory().total, "platform": platform.platform(),
+            "python": platform.python_version(), "packages": packages}
+
+
+def write_json(plan: Plan, cells: list[CellRun], probes: list[ThroughputRun], skipped: dict[str, str],
+               rows: list[dict[str, Any]]) -> Path:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / time.strftime("bench-%Y%m%d-%H%M%S.json")
+    document = {
+        "plan": dataclasses.asdict(plan), "machine": _machine(), "skipped": skipped, "figures": rows,
+        "cells": [dataclasses.asdict(run) for run in cells],
+        "probes": [{**dataclasses.asdict(probe), "votes_per_s": probe.votes_per_s} for probe in probes],
+    }
+    path.write_text(json.dumps(document, indent=1))
+    return path
+
