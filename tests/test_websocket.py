@@ -486,3 +486,20 @@ def test_deleting_the_event_tells_every_socket_and_closes_it(floor: Floor, event
         with pytest.raises(WebSocketDisconnect) as closed:
             frames_until(ws, lambda f: False)
     assert closed.value.code == 1000
+
+
+def next_presence(ws: WebSocketTestSession) -> Frame:
+    while True:
+        message = ws.receive_json()
+        if message["type"] == "presence":
+            return message
+
+
+def test_presence_counts_connected_viewers_and_takes_no_seq_of_its_own(floor: Floor, event: dict[str, Any]) -> None:
+    with floor.participant().websocket_connect(WS) as first_ws:
+        seq = snapshot_of(first_ws)["seq"]
+        assert next_presence(first_ws) == {"type": "presence", "seq": seq, "data": {"count": 1}}
+        with floor.participant().websocket_connect(WS) as second_ws:
+            snapshot_of(second_ws)
+            assert next_presence(second_ws)["data"]["count"] >= 1
+            assert next_presence(first_ws) == {"type": "presence", "seq": seq, "data": {"count": 2}}

@@ -158,7 +158,8 @@ class Room:
             self._dirty_polls.add(notice.pid)
             self._schedule_flush()
         elif isinstance(notice, notices.PresenceNotice):
-            self.set_presence(notice.count)
+            if notice.count != self.presence:  # our own notice echoes back: update_presence already broadcast it
+                self.set_presence(notice.count)
 
     async def _read_position(self) -> None:
         event = await self.hub.store.get_event(self.code)
@@ -238,6 +239,12 @@ class Room:
     def broadcast(self, out: str, seq: int, *, counts: bool = False) -> None:
         for conn in self.connections:
             conn.push(out, seq, counts=counts)
+
+    def send_presence(self, conn: Connection, seq: int) -> None:
+        """The count as last known, to one socket that just synced. A room that counted none yet has an update
+        on its way (this socket's join scheduled it): never tell a connected viewer that nobody is here."""
+        if self.presence > 0:
+            conn.push(frame("presence", self.last_seq, {"count": self.presence}), seq, counts=True)
 
     def set_presence(self, count: int) -> None:
         self.presence = count
@@ -366,7 +373,7 @@ class Hub:
                         upto = change.seq
                     conn.go_live(upto)
                     await room.send_all_counts(only=conn)
-                    conn.push(frame("presence", room.last_seq, {"count": room.presence}), upto, counts=True)
+                    room.send_presence(conn, upto)
                     return
             state = await store.state(room.code)
             if state is None:
@@ -378,7 +385,7 @@ class Hub:
                                   conn.voted, answers)
             conn.send_direct(frame("snapshot", state.seq, snap), state.seq)
             conn.go_live(state.seq)
-            conn.push(frame("presence", room.last_seq, {"count": room.presence}), state.seq, counts=True)
+            room.send_presence(conn, state.seq)
         except Unavailable:
             conn.send_direct(frame("status", room.last_seq, {"storage": "unavailable"}))
             conn.go_live(conn.sent_seq)
