@@ -504,3 +504,19 @@ def test_notes_go_from_the_moderator_to_the_panel_and_back(floor: Floor, event: 
     assert error(floor.host.post("/api/events/panel/notes/99/ack", headers=presenter), 404)
     assert [n["text"] for n in snapshot(floor.host, headers=presenter)["notes"]] == ["Wrap up in 5"]
     assert "notes" not in snapshot(floor.participant())
+
+
+def test_storage_down_is_503_with_retry_after_and_nothing_written(floor: Floor, event: dict[str, Any]) -> None:
+    store = floor.app.state.store
+    floor.host.portal.call(store.close)
+    try:
+        response = floor.host.post("/api/events/panel/questions", json={"text": "Lost in the outage?"})
+        assert error(response, 503) == "unavailable"
+        assert int(response.headers["retry-after"]) >= 1
+        ready = floor.host.get("/readyz")
+        assert ready.status_code == 503 and int(ready.headers["retry-after"]) >= 1
+        assert floor.host.get("/healthz").status_code == 200
+    finally:
+        floor.host.portal.call(store.open)
+    assert floor.host.get("/readyz").status_code == 200
+    assert snapshot(floor.host)["questions"] == []
