@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ClusterDownError, OutOfMemoryError, ReadOnlyError, RedisError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
 
 from qa.domain.errors import Unavailable
 
@@ -51,11 +51,11 @@ async def connect(url: str) -> tuple[Any, bool]:
 
 
 def unavailable(exc: BaseException, what: str = "Storage") -> Unavailable:
-    """The one translation of a Redis failure; a server-side script error is logged loudly, it is our bug."""
-    if isinstance(exc, ResponseError) and not isinstance(exc, RedisConnectionError):
-        text = str(exc)
-        if not text.startswith(("MISCONF", "READONLY", "LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN")):
-            log.error("Redis refused a command: %s", text)
+    """The one translation of a Redis failure. Expected ones (down, loading, read-only replica during a failover,
+    out of memory, cluster resharding) are the operator's to fix; anything else is logged loudly: it is our bug."""
+    expected = (RedisConnectionError, ReadOnlyError, OutOfMemoryError, TryAgainError, ClusterDownError, OSError)
+    if not isinstance(exc, expected) and not str(exc).startswith(("MISCONF", "MASTERDOWN")):
+        log.error("Redis refused a command: %s: %s", exc.__class__.__name__, exc)
     return Unavailable(f"{what} is unreachable ({exc.__class__.__name__}); nothing was written. "
                        "Try again shortly.")
 

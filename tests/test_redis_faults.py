@@ -188,6 +188,7 @@ async def test_redis_killed_and_restarted_with_its_aof_loses_nothing_and_every_s
             refused = await fresh.post(f"{b.url}/api/events/{code}/questions", json={"text": "Anyone there?"})
         assert refused.status_code == 503 and "Retry-After" in refused.headers
         assert refused.json()["error"]["code"] == "unavailable"
+        await every_path_answers_503(http, b, created, qids[0])
 
         restarted_at = time.monotonic()
         aof_redis.start()
@@ -273,6 +274,31 @@ async def test_redis_restarted_empty_drops_the_event_and_a_resume_gets_a_snapsho
         assert resumed.mirror.view()["epoch"] == again.json()["epoch"]
         assert len(resumed.mirror.questions) == old_seq + 2
         await resumed.close()
+
+
+async def every_path_answers_503(http: httpx.AsyncClient, proc: FloorProcess, created: dict[str, Any],
+                                 qid: int) -> None:
+    """Every kind of write, and the pages, refuse with 503 during the outage: never a 500."""
+    code, mod = created["code"], {"Authorization": f"Bearer {created['moderator_token']}"}
+    api = f"{proc.url}/api/events"
+    calls = [("POST", api, ADMIN_AUTH, {"title": "New"}), ("GET", api, ADMIN_AUTH, None),
+             ("PATCH", f"{api}/{code}", mod, {"title": "Renamed"}), ("DELETE", f"{api}/{code}", ADMIN_AUTH, None),
+             ("GET", f"{api}/{code}", {}, None), ("GET", f"{api}/{code}/queue", mod, None),
+             ("POST", f"{api}/{code}/questions/{qid}/moderate", mod, {"action": "answer"}),
+             ("DELETE", f"{api}/{code}/questions/{qid}/vote", {}, None),
+             ("POST", f"{api}/{code}/polls", mod, {"title": "Mood?", "kind": "rating"}),
+             ("POST", f"{api}/{code}/polls/1/open", mod, None), ("POST", f"{api}/{code}/polls/1/answer", {}, {"rating": 3}),
+             ("POST", f"{api}/{code}/notes", mod, {"text": "Wrap up"}), ("POST", f"{api}/{code}/segments", mod,
+                                                                           {"title": "Part two"}),
+             ("DELETE", f"{api}/{code}/me", {}, None), ("GET", f"{api}/{code}/export?format=csv", mod, None),
+             ("GET", f"{proc.url}/e/{code}", {}, None), ("GET", f"{proc.url}/e/{code}/present", {}, None),
+             ("GET", f"{proc.url}/join?code={code}", {}, None)]
+    for method, url, headers, body in calls:
+        response = await http.request(method, url, headers=headers, json=body)
+        assert response.status_code == 503, (method, url, response.status_code, response.text[:200])
+        assert "Retry-After" in response.headers, (method, url)
+        if url.startswith(api):
+            assert response.json()["error"]["code"] == "unavailable", (method, url)
 
 
 async def _ready(http: httpx.AsyncClient, proc: FloorProcess) -> bool:

@@ -43,19 +43,22 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
-def domain_error_response(exc: DomainError) -> Response:
-    status = status_of(exc)
-    headers = {}
+def retry_headers(exc: DomainError) -> dict[str, str]:
+    """Retry-After for the errors that pass (429, 503), on API answers and pages alike."""
     if isinstance(exc, RateLimited | Unavailable):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-    return JSONResponse(error_body(exc.code, exc.message), status_code=status, headers=headers)
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return {}
+
+
+def domain_error_response(exc: DomainError) -> Response:
+    return JSONResponse(error_body(exc.code, exc.message), status_code=status_of(exc), headers=retry_headers(exc))
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if request.url.path.startswith("/api/") or request.url.path.startswith("/ws/"):
         return domain_error_response(exc)
-    return await _page_error(request, status_of(exc), exc.message)
+    return await _page_error(request, status_of(exc), exc.message, retry_headers(exc))
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
