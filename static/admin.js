@@ -17,6 +17,8 @@ const T = {
   codeMismatch: "The code does not match.",
   moderation: { pre: "approve first", post: "show at once" },
   open: "open",
+  offline: "No connection. Check your network and try again.",
+  exportFailed: (status) => `Export failed (${status}).`,
   paused: "paused",
 };
 const TOKEN_KEY = "floor:admin";
@@ -59,7 +61,6 @@ async function load() {
   }
   session.set(TOKEN_KEY, token);
   showSignedIn(true);
-  setText(els.listMsg, "");
   const events = [...r.data].sort((a, b) => (b.created_at || "").localeCompare(a.created_at || ""));
   els.body.replaceChildren(...events.map(row));
   els.table.hidden = events.length === 0;
@@ -90,12 +91,12 @@ async function download(ev, format) {
     res = await fetch(`/api/events/${encodeURIComponent(ev.code)}/export?format=${format}`,
       { headers: { Authorization: `Bearer ${token}` } });
   } catch {
-    setText(els.listMsg, "No connection.");
+    setText(els.listMsg, T.offline);
     return;
   }
   if (!res.ok) {
     const body = await res.json().catch(() => null);
-    setText(els.listMsg, body?.error?.message || `Export failed (${res.status}).`);
+    setText(els.listMsg, body?.error?.message || T.exportFailed(res.status));
     return;
   }
   const blob = await res.blob();
@@ -162,7 +163,10 @@ els.signOut.addEventListener("click", () => {
   els.body.replaceChildren();
   showSignedIn(false);
 });
-$("#refresh").addEventListener("click", load);
+$("#refresh").addEventListener("click", () => {
+  setText(els.listMsg, "");
+  load();
+});
 
 if (token) load();
 else showSignedIn(false);

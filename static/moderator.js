@@ -5,6 +5,7 @@ import { POLL_TEXT, resultsView } from "./polls.js";
 
 const T = {
   anonymous: "Anonymous",
+  actions: "Actions",
   flagged: "Flagged",
   onScreen: "On screen",
   edited: "Edited",
@@ -130,7 +131,7 @@ function card(id) {
   const votes = h("span", { class: "c-votes" });
   const meta = h("p", { class: "c-q-meta" }, who, h("span", { class: "sep", "aria-hidden": "true" }, " · "), org,
     h("span", { class: "spacer" }), votes);
-  const actions = h("div", { class: "c-actions", role: "group", "aria-label": "Actions" });
+  const actions = h("div", { class: "c-actions", role: "group", "aria-label": T.actions });
   const editBox = h("div", { class: "c-edit" });
   const li = h("li", { class: "c-q", tabindex: "-1", "data-qid": id }, badges, text, original, meta, editBox, actions);
   li.addEventListener("focusin", () => select(id, { focus: false }));

@@ -123,8 +123,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Package-scoped: Playwright's sync API keeps an event loop marked running while it lives, which would break
+    every asyncio test collected after this package if it outlived it."""
     path = chromium_path()
     from playwright.sync_api import sync_playwright
 
@@ -136,7 +138,7 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FloorServer]:
     srv = FloorServer(tmp_path_factory.mktemp("floor") / "data")
     srv.start()

@@ -356,3 +356,26 @@ def test_erased_event_shows_it_has_ended(server: FloorServer, open_page: Any, wa
     expect(screen.locator("#ended")).to_be_visible()
     assert not_reloaded(attendee)
     assert watch.problems == []
+
+
+def test_admin_creates_exports_and_erases_an_event(server: FloorServer, open_page: Any, watch: Watch) -> None:
+    page = open_page(f"{server.url}/admin", LAPTOP)
+    page.fill("#token-input", ADMIN)
+    page.click("#token-form button")
+    page.fill("#ev-title", "Side event: privacy by design")
+    page.fill("#ev-code", "side-event-7")
+    page.select_option("#ev-moderation", "post")
+    page.click("#create-form button[type=submit]")
+    expect(page.locator("#create-msg")).to_have_text("Created. Code: side-event-7")
+    row = page.locator("#events-body tr").filter(has_text="side-event-7")
+    expect(row.get_by_role("link", name="Moderator")).to_have_attribute("href", re.compile(r"/moderate#token=.+"))
+    with page.expect_download() as download:
+        row.get_by_role("button", name="Export CSV").click()
+    assert download.value.suggested_filename == "floor-side-event-7.csv"
+    row.get_by_role("button", name="Erase").click()
+    page.fill("#erase-code", "side-event-7")
+    page.click("#erase-confirm")
+    expect(page.locator("#list-msg")).to_contain_text("Erased")
+    expect(page.locator("#events-body tr").filter(has_text="side-event-7")).to_have_count(0)
+    assert httpx.get(f"{server.url}/api/events/side-event-7").status_code == 404
+    assert watch.problems == []
