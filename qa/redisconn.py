@@ -47,7 +47,9 @@ async def connect(url: str) -> tuple[Any, bool]:
     await client.aclose()
     options = _options()
     options.pop("health_check_interval")
-    return RedisCluster.from_url(url, **options), True
+    cluster = RedisCluster.from_url(url, **options)
+    await cluster.initialize()  # learn the slot map now: sharded pub/sub needs it before any command
+    return cluster, True
 
 
 def unavailable(exc: BaseException, what: str = "Storage") -> Unavailable:

@@ -287,9 +287,10 @@ async def every_path_answers_503(http: httpx.AsyncClient, proc: FloorProcess, cr
              ("POST", f"{api}/{code}/questions/{qid}/moderate", mod, {"action": "answer"}),
              ("DELETE", f"{api}/{code}/questions/{qid}/vote", {}, None),
              ("POST", f"{api}/{code}/polls", mod, {"title": "Mood?", "kind": "rating"}),
-             ("POST", f"{api}/{code}/polls/1/open", mod, None), ("POST", f"{api}/{code}/polls/1/answer", {}, {"rating": 3}),
-             ("POST", f"{api}/{code}/notes", mod, {"text": "Wrap up"}), ("POST", f"{api}/{code}/segments", mod,
-                                                                           {"title": "Part two"}),
+             ("POST", f"{api}/{code}/polls/1/open", mod, None),
+             ("POST", f"{api}/{code}/polls/1/answer", {}, {"rating": 3}),
+             ("POST", f"{api}/{code}/notes", mod, {"text": "Wrap up"}),
+             ("POST", f"{api}/{code}/segments", mod, {"title": "Part two"}),
              ("DELETE", f"{api}/{code}/me", {}, None), ("GET", f"{api}/{code}/export?format=csv", mod, None),
              ("GET", f"{proc.url}/e/{code}", {}, None), ("GET", f"{proc.url}/e/{code}/present", {}, None),
              ("GET", f"{proc.url}/join?code={code}", {}, None)]

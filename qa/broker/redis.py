@@ -26,6 +26,7 @@ PING_SECONDS = 5.0  # a connection that answers nothing (not even PING) for 3 of
 SUBSCRIBE_WAIT = 2.0  # how long subscribe() waits for Redis to confirm; later messages still arrive
 OPEN_WAIT = 2.0  # how long open() waits for the first connection before the app serves anyway
 INBOX_MAX = 10000  # messages buffered per subscription before it overflows into one RESYNC
+CLUSTER_POLL = 0.02  # seconds per shard poll on a Redis Cluster (its client offers no wait across shards)
 
 
 class RedisBroker(Broker):
@@ -200,11 +201,15 @@ class RedisBroker(Broker):
         last_heard = last_ping = loop.time()
         while True:
             if self.cluster:
-                message = await pubsub.get_sharded_message(timeout=1.0)
-                if message is None:
-                    message = await pubsub.get_message(timeout=0.0)
-            else:
-                message = await pubsub.get_message(timeout=1.0)
+                # ClusterPubSub keeps one connection per shard and polls them in turn, so each poll is short;
+                # a dead one raises here. No PING round: shards without subscribed channels have no connection.
+                message = await pubsub.get_sharded_message(timeout=CLUSTER_POLL)
+                if message is not None:
+                    self._dispatch(message)
+                else:
+                    await asyncio.sleep(CLUSTER_POLL)  # returns at once when no channel is subscribed
+                continue
+            message = await pubsub.get_message(timeout=1.0)
             now = loop.time()
             if message is not None:
                 last_heard = now
