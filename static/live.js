@@ -310,8 +310,9 @@ export class Live {
       case "poll.created":
       case "poll.updated": {
         const had = this.polls.get(data.id);
-        // Live poll frames never carry my_answer: keep ours, unless the poll was reset (no voters left).
-        const mine = data.my_answer ?? (data.voters === 0 ? null : had?.my_answer ?? null);
+        // Live poll frames never carry my_answer: keep ours, unless the poll was reset (its round moved on).
+        const reset = had && data.round !== had.round;
+        const mine = data.my_answer ?? (reset ? null : had?.my_answer ?? null);
         this.polls.set(data.id, { ...data, my_answer: mine });
         break;
       }
