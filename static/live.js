@@ -126,7 +126,12 @@ export class Live {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     let url = `${proto}//${location.host}/ws/events/${encodeURIComponent(this.code)}`;
     // With a token the server answers auth with a fresh snapshot anyway, so a replay would be wasted.
-    if (this.seq !== null && !this.token) url += `?since=${this.seq}`;
+    if (this.seq !== null && !this.token) {
+      url += `?since=${this.seq}`;
+      // A different epoch means another log (e.g. storage restored empty): the server answers with a snapshot.
+      const epoch = this.event?.epoch;
+      if (epoch) url += `&epoch=${encodeURIComponent(epoch)}`;
+    }
     return url;
   }
 
