@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from qa.broker import create_broker
-from qa import retention
+from qa import i18n, retention
 from qa.commands import Commands
 from qa.domain.errors import DomainError, Unavailable
 from qa.ratelimit import RateLimiter
@@ -97,10 +98,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.broker = broker
     app.state.hub = Hub(store, broker, settings)
     app.state.commands = Commands(store, broker, limits=settings.limits, prefix=settings.redis_prefix)
-    app.state.templates = Jinja2Templates(directory=str(pages.TEMPLATES))
+    app.state.templates = Jinja2Templates(env=_template_env())
+    app.state.catalogs = i18n.Catalogs()
     app.state.limiter = RateLimiter()
     app.state.draining = False
     return app
+
+
+def _template_env() -> jinja2.Environment:
+    """Templates with Jinja2's i18n extension; each page passes its own language's gettext (qa.i18n)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(pages.TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(), extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def _limiter(settings: Settings, store: object) -> RateLimiter:

@@ -17,6 +17,7 @@ from qa.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from qa.domain.limits import Limits
 from qa.domain.model import (
     PUBLIC_STATUSES,
+    Actor,
     Change,
     Event,
     Note,
@@ -29,10 +30,11 @@ from qa.domain.model import (
     Segment,
     Status,
     Viewer,
+    participant_tag,
 )
 from qa.domain.views import poll_view
 from qa.realtime import notices
-from qa.store.base import StaleWrite, Store, Write
+from qa.store.base import DuplicateQuestion, StaleWrite, Store, Write
 
 T = TypeVar("T")
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -40,6 +42,7 @@ _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i
 EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days")
 PATCH_FIELDS = ("title", "moderation", "questions_open", "language", "timezone", "policy_text", "blocked_words",
                 "retention_days", "presenting_poll", "overlay_hidden", "timer")
+ROTATABLE = ("moderator", "presenter")
 
 
 class Commands:
@@ -123,7 +126,7 @@ class Commands:
                 event.code = _new_code()
         raise Conflict("Could not allocate an event code; try again.", "busy")
 
-    async def update_event(self, code: str, body: object) -> Event:
+    async def update_event(self, code: str, body: object, by: Actor | None = None) -> Event:
         data = fields.payload(body, allowed=PATCH_FIELDS)
 
         async def attempt() -> Event:
@@ -132,7 +135,8 @@ class Commands:
             if "presenting_poll" in data and data["presenting_poll"] is not None:
                 await self.poll(code, fields.integer(data["presenting_poll"], "presenting_poll", lo=1, hi=2**31))
             self._apply_settings(updated, data)
-            await self._commit(code, Write([_event_change(updated)], event=updated))
+            await self._commit(code, Write([_event_change(updated)], event=updated,
+                                           audit=_audit(by, "event.update", fields=sorted(data))))
             return updated
 
         return await self._retrying(attempt)
@@ -169,6 +173,20 @@ class Commands:
         if "timer" in data:
             event.timer = _timer(data["timer"])
 
+    async def rotate(self, code: str, body: object, by: Actor | None = None) -> Event:
+        """A new moderator (or presenter) token: the old one stops working at once, on every instance."""
+        data = fields.payload(body, allowed=("which",))
+        which = fields.choice(data.get("which", "moderator"), "which", ROTATABLE)
+
+        async def attempt() -> Event:
+            updated = dataclasses.replace(await self.event(code))
+            setattr(updated, f"{which}_token", secrets.token_urlsafe(24))
+            await self._commit(code, Write([_event_change(updated)], event=updated,
+                                           audit=_audit(by, "token.rotate", which=which)))
+            return updated
+
+        return await self._retrying(attempt)
+
     async def delete_event(self, code: str) -> None:
         if not await self.store.delete_event(code):
             raise NotFound("No event with this code.")
@@ -188,7 +206,15 @@ class Commands:
         q = question_rules.new_question(qid, body, author=participant, event=event, now=time.time(),
                                         limits=self.limits)
         q.client_id = client_id
-        await self._commit(code, Write([_question_change(q, None)], questions=[q]))
+        try:
+            await self._commit(code, Write([_question_change(q, None)], questions=[q]))
+        except DuplicateQuestion:
+            # The same offline question, retried while its first send was still in flight: never ask twice.
+            assert client_id is not None
+            earlier = await self.store.find_question(code, participant, client_id)
+            if earlier is None:
+                raise Conflict("This question is being sent; try again.", "busy") from None
+            return earlier
         return q
 
     async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:
@@ -200,7 +226,14 @@ class Commands:
             await self.publish(code, [notices.VoteNotice(qid, participant, on)])
         return votes, on
 
-    async def moderate(self, code: str, qid: int, body: object) -> Question:
+    async def moderate(self, code: str, qid: int, body: object, by: Actor | None = None) -> Question:
+        action = body.get("action") if isinstance(body, dict) else None
+        if action in question_rules.BAN_ACTIONS:
+            fields.payload(body, allowed=("action",), required=("action",))
+            q = await self.question(code, qid)
+            await self.ban(code, participant_tag(q.author), on=action == "ban", by=by, question=qid)
+            return await self.question(code, qid)
+
         async def attempt() -> Question:
             event = await self.event(code)
             q = await self.question(code, qid)
@@ -215,11 +248,16 @@ class Commands:
                 if target is not None:
                     related[target.id] = target
             result = question_rules.moderate(event, q, body, related=related, now=time.time(), limits=self.limits)
-            changes = [_question_change(changed, before) for changed, before in result.questions]
+            originals = {**related, q.id: q}
+            changes = [_question_change(changed, before, originals[changed.id].held)
+                       for changed, before in result.questions]
             if result.event is not None:
                 changes.append(_event_change(result.event))
+            target: dict[str, Any] = {"question": qid}
+            if result.merge_votes is not None:
+                target["into"] = result.merge_votes[1]
             write = Write(changes, event=result.event, questions=[c for c, _ in result.questions],
-                          merge_votes=result.merge_votes)
+                          merge_votes=result.merge_votes, audit=_audit(by, f"question.{action}", **target))
             if result.merge_votes is not None:
                 target = related[result.merge_votes[1]]
                 write.questions.append(target)  # rev-guarded, and its change carries the unioned votes
@@ -230,6 +268,31 @@ class Commands:
                     await self.publish(code, [notices.VoteNotice(merged.id, "", True)])
                 return merged
             return await self.question(code, qid)
+
+        return await self._retrying(attempt)
+
+    async def ban(self, code: str, tag: object, *, on: bool, by: Actor | None = None,
+                  question: int | None = None) -> Event:
+        """Ban or unban a participant by tag: one write for the ban list and every question it holds or frees."""
+
+        async def attempt() -> Event:
+            state = await self.store.state(code)
+            if state is None:
+                raise NotFound("No event with this code.")
+            result = question_rules.ban(state.event, tag, state.questions, on=on,  # type: ignore[arg-type]
+                                        limits=self.limits)
+            originals = {q.id: q for q in state.questions}
+            changes = [_question_change(changed, before, originals[changed.id].held)
+                       for changed, before in result.questions]
+            if result.event is not None:
+                changes.append(_event_change(result.event))
+            target: dict[str, Any] = {"participant": tag}
+            if question is not None:
+                target["question"] = question
+            await self._commit(code, Write(changes, event=result.event, questions=[c for c, _ in result.questions],
+                                           audit=_audit(by, "participant.ban" if on else "participant.unban",
+                                                        **target)))
+            return result.event or state.event
 
         return await self._retrying(attempt)
 
@@ -262,16 +325,18 @@ class Commands:
         await self._commit(code, write)
 
     # -- polls ---------------------------------------------------------------------------------------
-    async def create_poll(self, code: str, body: object) -> Poll:
+    async def create_poll(self, code: str, body: object, by: Actor | None = None) -> Poll:
         event = await self.event(code)
         pid = await self.store.next_id(code, "poll")
         if pid > self.limits.polls_max:
             raise Conflict(f"An event holds at most {self.limits.polls_max} polls.", "too_many_polls")
         poll = poll_rules.new_poll(pid, body, now=time.time(), segment=event.active_segment, limits=self.limits)
-        await self._commit(code, Write([_poll_change("poll.created", poll, PollTally(), False)], polls=[poll]))
+        await self._commit(code, Write([_poll_change("poll.created", poll, PollTally(), False)], polls=[poll],
+                                       audit=_audit(by, "poll.create", poll=pid)))
         return poll
 
-    async def change_poll(self, code: str, pid: int, action: str, body: object = None) -> Poll:
+    async def change_poll(self, code: str, pid: int, action: str, body: object = None,
+                          by: Actor | None = None) -> Poll:
         """open, close, reset, edit and delete: one rev-guarded write each."""
 
         async def attempt() -> Poll:
@@ -279,7 +344,7 @@ class Commands:
             tally = await self.store.tally(code, pid)
             was_opened = poll.opened_once
             updated = dataclasses.replace(poll)
-            write = Write([], polls=[updated])
+            write = Write([], polls=[updated], audit=_audit(by, f"poll.{action}", poll=pid))
             if action == "open":
                 updated.status, updated.opened_once = PollStatus.OPEN, True
             elif action == "close":
@@ -312,7 +377,7 @@ class Commands:
         return poll_view(poll, tally, Viewer(Role.ATTENDEE, participant), keys)
 
     # -- segments and notes --------------------------------------------------------------------------
-    async def add_segment(self, code: str, body: object) -> Segment:
+    async def add_segment(self, code: str, body: object, by: Actor | None = None) -> Segment:
         data = fields.payload(body, allowed=("title", "starts_at", "speakers"), required=("title",))
         title = text.clean(data["title"], "title", min_len=1, max_len=self.limits.segment_title_max)
         starts_at = _timestamp(data.get("starts_at"))
@@ -327,32 +392,35 @@ class Commands:
             event.segments = [*event.segments, segment]
             if event.active_segment is None:
                 event.active_segment = sid
-            await self._commit(code, Write([_event_change(event)], event=event))
+            await self._commit(code, Write([_event_change(event)], event=event,
+                                           audit=_audit(by, "segment.create", segment=sid)))
             return segment
 
         return await self._retrying(attempt)
 
-    async def activate_segment(self, code: str, sid: int) -> Event:
+    async def activate_segment(self, code: str, sid: int, by: Actor | None = None) -> Event:
         async def attempt() -> Event:
             event = dataclasses.replace(await self.event(code))
             if not any(s.id == sid for s in event.segments):
                 raise NotFound("No segment with this id in this event.")
             event.active_segment = sid
-            await self._commit(code, Write([_event_change(event)], event=event))
+            await self._commit(code, Write([_event_change(event)], event=event,
+                                           audit=_audit(by, "segment.activate", segment=sid)))
             return event
 
         return await self._retrying(attempt)
 
-    async def add_note(self, code: str, body: object) -> Note:
+    async def add_note(self, code: str, body: object, by: Actor | None = None) -> Note:
         data = fields.payload(body, allowed=("text",), required=("text",))
         note_text = text.clean(data["text"], "text", min_len=1, max_len=self.limits.note_max, multiline=True)
         await self.event(code)
         nid = await self.store.next_id(code, "note")
         note = Note(nid, note_text, time.time())
-        await self._commit(code, Write([PendingChange("note.created", {"note": note.to_dict()})], notes=[note]))
+        await self._commit(code, Write([PendingChange("note.created", {"note": note.to_dict()})], notes=[note],
+                                       audit=_audit(by, "note.create", note=nid)))
         return note
 
-    async def ack_note(self, code: str, nid: int) -> Note:
+    async def ack_note(self, code: str, nid: int, by: Actor | None = None) -> Note:
         async def attempt() -> Note:
             note = await self.store.get_note(code, nid)
             if note is None:
@@ -360,15 +428,23 @@ class Commands:
             if note.acked_at is None:
                 note.acked_at = time.time()
                 await self._commit(code, Write([PendingChange("note.updated", {"note": note.to_dict()})],
-                                               notes=[note]))
+                                               notes=[note], audit=_audit(by, "note.ack", note=nid)))
             return note
 
         return await self._retrying(attempt)
 
 
-def _question_change(q: Question, before: Status | None) -> PendingChange:
+def _question_change(q: Question, before: Status | None, was_held: bool = False) -> PendingChange:
     kind = "question.created" if before is None else "question.updated"
-    return PendingChange(kind, {"question": q.to_dict(), "was": before.value if before else None})
+    return PendingChange(kind, {"question": q.to_dict(), "was": before.value if before else None,
+                                "was_held": was_held})
+
+
+def _audit(by: Actor | None, action: str, **target: Any) -> list[dict[str, Any]]:
+    """One audit record (who, what, on what, when) committed with the change it describes; none for system work."""
+    if by is None:
+        return []
+    return [{"at": time.time(), "who": by.role, "key": by.key, "action": action, "target": target}]
 
 
 def _event_change(event: Event) -> PendingChange:

@@ -29,11 +29,13 @@ class Settings:
     presence_seconds: float = 1.0  # how often presence counts are refreshed, at most
     presence_ttl: float = 45.0  # a crashed instance's viewers age out after this
     log_max: int = 1000  # changes kept per event for resume; older clients get a snapshot
+    audit_max: int = 10000  # moderator actions kept per event in its audit log (the newest)
     sockets_per_participant: int = 20
     sockets_total: int = 20000
-    ws_idle_seconds: float = 90.0
-    ws_ping_seconds: float = 20.0
-    ws_messages_per_10s: int = 60
+    ws_idle_seconds: float = 300.0  # a socket that sends nothing (not even `ping`) this long is closed (1001)
+    ws_ping_seconds: float = 20.0  # protocol pings; a peer that misses one for this long is dead and closed
+    ws_messages_per_10s: int = 60  # per socket; over it: `rate_limited` errors, over twice it: close 1008
+    ws_snapshots_per_minute: int = 30  # `auth` and `resync` per participant and event, across sockets
     questions_per_minute: int = 6
     votes_per_minute: int = 120
     answers_per_minute: int = 60
@@ -64,19 +66,22 @@ class Settings:
             send_queue_max=_int(env, "FLOOR_SEND_QUEUE_MAX", 256),
             coalesce_seconds=_float(env, "FLOOR_COALESCE_SECONDS", 0.1),
             log_max=_int(env, "FLOOR_LOG_MAX", 1000),
+            audit_max=_int(env, "FLOOR_AUDIT_MAX", 10000),
             sockets_total=_int(env, "FLOOR_MAX_SOCKETS", 20000),
             sockets_per_participant=_int(env, "FLOOR_MAX_SOCKETS_PER_PARTICIPANT", 20),
             questions_per_minute=_int(env, "FLOOR_QUESTIONS_PER_MINUTE", 6),
             votes_per_minute=_int(env, "FLOOR_VOTES_PER_MINUTE", 120),
             answers_per_minute=_int(env, "FLOOR_ANSWERS_PER_MINUTE", 60),
             ws_messages_per_10s=_int(env, "FLOOR_WS_MESSAGES_PER_10S", 60),
+            ws_snapshots_per_minute=_int(env, "FLOOR_WS_SNAPSHOTS_PER_MINUTE", 30),
             event_writes_per_second=_int(env, "FLOOR_EVENT_WRITES_PER_SECOND", 2000),
             shutdown_grace=_float(env, "FLOOR_SHUTDOWN_GRACE", 10.0),
             drain_seconds=_float(env, "FLOOR_DRAIN_SECONDS", 1.0),
             retention_days=_int(env, "FLOOR_RETENTION_DAYS", 30),
             retention_sweep_seconds=_float(env, "FLOOR_RETENTION_SWEEP_SECONDS", 3600.0),
             admin_token_generated=fresh_admin,
-            ws_idle_seconds=_float(env, "FLOOR_WS_IDLE_SECONDS", 90.0),
+            ws_idle_seconds=_float(env, "FLOOR_WS_IDLE_SECONDS", 300.0),
+            ws_ping_seconds=_float(env, "FLOOR_WS_PING_SECONDS", 20.0),
         )
 
 

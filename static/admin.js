@@ -1,26 +1,11 @@
 // Organiser console: create, list, export and erase events with the admin token.
 import { $, api, h, setText, store, takeFragmentToken } from "./ui.js";
+import { dateTime, languageName, t } from "./i18n.js";
 
-const T = {
-  attendee: "Attendee page",
-  moderator: "Moderator",
-  presenter: "Presenter (notes)",
-  screen: "Public screen",
-  overlay: "Overlay",
-  exportJson: "Export JSON",
-  exportCsv: "Export CSV",
-  erase: "Erase",
-  created: (code) => `Created. Code: ${code}`,
-  erased: (title) => `Erased “${title}”.`,
-  badToken: "That token was not accepted.",
-  titleNeeded: "Give the event a title.",
-  codeMismatch: "The code does not match.",
-  moderation: { pre: "approve first", post: "show at once" },
-  open: "open",
-  offline: "No connection. Check your network and try again.",
-  exportFailed: (status) => `Export failed (${status}).`,
-  paused: "paused",
-};
+function moderationName(mode) {
+  return mode === "pre" ? t("approve first") : mode === "post" ? t("show at once") : mode;
+}
+
 const TOKEN_KEY = "floor:admin";
 const session = store("session");
 let token = takeFragmentToken() || session.get(TOKEN_KEY);
@@ -52,7 +37,7 @@ async function load() {
     session.remove(TOKEN_KEY);
     token = null;
     showSignedIn(false);
-    setText(els.tokenMsg, T.badToken);
+    setText(els.tokenMsg, t("That token was not accepted."));
     return;
   }
   if (!r.ok) {
@@ -73,16 +58,18 @@ function link(href, label) {
 
 function row(ev) {
   const l = ev.links || {};
-  const meta = `${ev.code} · ${T.moderation[ev.moderation] || ev.moderation} · ${ev.questions_open ? T.open : T.paused}`;
+  const meta = [moderationName(ev.moderation), ev.questions_open ? t("open") : t("paused"),
+    languageName(ev.language), dateTime(ev.created_at)].filter(Boolean).join(" · ");
   return h("tr", {},
-    h("td", {}, h("div", { class: "a-title", dir: "auto" }, ev.title), h("div", { class: "hint" }, meta)),
+    h("td", {}, h("div", { class: "a-title", dir: "auto" }, ev.title),
+      h("div", { class: "hint" }, h("span", { dir: "ltr" }, ev.code), " · ", meta)),
     h("td", {}, h("div", { class: "a-links" },
-      link(l.attendee, T.attendee), link(l.moderator, T.moderator), link(l.presenter, T.presenter),
-      link(l.presenter_public, T.screen), link(l.overlay, T.overlay))),
+      link(l.attendee, t("Attendee page")), link(l.moderator, t("Moderator")), link(l.presenter, t("Presenter (notes)")),
+      link(l.presenter_public, t("Public screen")), link(l.overlay, t("Overlay")))),
     h("td", {}, h("div", { class: "a-actions" },
-      h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "json") }, T.exportJson),
-      h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "csv") }, T.exportCsv),
-      h("button", { type: "button", class: "btn btn-quiet btn-small c-danger", onclick: () => confirmErase(ev) }, T.erase))));
+      h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "json") }, t("Export JSON")),
+      h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "csv") }, t("Export CSV")),
+      h("button", { type: "button", class: "btn btn-quiet btn-small c-danger", onclick: () => confirmErase(ev) }, t("Erase")))));
 }
 
 async function download(ev, format) {
@@ -91,12 +78,12 @@ async function download(ev, format) {
     res = await fetch(`/api/events/${encodeURIComponent(ev.code)}/export?format=${format}`,
       { headers: { Authorization: `Bearer ${token}` } });
   } catch {
-    setText(els.listMsg, T.offline);
+    setText(els.listMsg, t("No connection. Check your network and try again."));
     return;
   }
   if (!res.ok) {
     const body = await res.json().catch(() => null);
-    setText(els.listMsg, body?.error?.message || T.exportFailed(res.status));
+    setText(els.listMsg, t("Export failed ({status}).", { status: res.status }));
     return;
   }
   const blob = await res.blob();
@@ -123,11 +110,11 @@ els.dialog.addEventListener("close", async () => {
   erasing = null;
   if (!ev || els.dialog.returnValue !== "erase") return;
   if ($("#erase-code").value.trim().toLowerCase() !== ev.code) {
-    setText(els.listMsg, T.codeMismatch);
+    setText(els.listMsg, t("The code does not match."));
     return;
   }
   const r = await api("DELETE", `/api/events/${encodeURIComponent(ev.code)}`, { token });
-  setText(els.listMsg, r.ok ? T.erased(ev.title) : r.message);
+  setText(els.listMsg, r.ok ? t("Erased “{title}”.", { title: ev.title }) : r.message);
   load();
 });
 
@@ -136,15 +123,15 @@ $("#create-form").addEventListener("submit", async (e) => {
   const title = $("#ev-title").value.trim();
   if (!title) {
     els.createMsg.dataset.kind = "error";
-    setText(els.createMsg, T.titleNeeded);
+    setText(els.createMsg, t("Give the event a title."));
     return;
   }
-  const body = { title, moderation: $("#ev-moderation").value };
+  const body = { title, moderation: $("#ev-moderation").value, language: $("#ev-language").value };
   const code = $("#ev-code").value.trim().toLowerCase();
   if (code) body.code = code;
   const r = await api("POST", "/api/events", { body, token });
   els.createMsg.dataset.kind = r.ok ? "ok" : "error";
-  setText(els.createMsg, r.ok ? T.created(r.data.code) : r.message);
+  setText(els.createMsg, r.ok ? t("Created. Code: {code}", { code: r.data.code }) : r.message);
   if (r.ok) {
     e.target.reset();
     load();

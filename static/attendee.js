@@ -1,48 +1,16 @@
 // Attendee screen: ask (with an offline-safe outbox), upvote, answer polls; all live.
 import { Live, bindIndicator } from "./live.js";
-import { $, announcer, api, h, randomId, reconcile, scheduler, setText, store } from "./ui.js";
-import { resultsView } from "./polls.js";
+import { $, announcer, api, h, randomId, reconcile, scheduler, setLang, setText, store } from "./ui.js";
+import { resultsView, scalePoint } from "./polls.js";
+import { lang, num, nt, t } from "./i18n.js";
 
-const T = {
-  anonymous: "Anonymous",
-  whoEmpty: "Add your name and affiliation (optional)",
-  whoAs: (parts) => `Asking as ${parts}`,
-  whoAnon: "Asking anonymously",
-  waiting: "Waiting for the moderator",
-  notSent: "Not sent yet — it will be sent when you are back online",
-  sending: "Sending…",
-  onScreen: "On screen now",
-  answered: "Answered",
-  votes: (n) => (n === 1 ? "1 vote" : `${n} votes`),
-  upvote: "Upvote",
-  tooShort: "Please write at least 2 characters.",
-  sentPending: "Sent. Your question is waiting for the moderator.",
-  sentLive: "Sent. Your question is now in the list.",
-  queued: "You are offline. Your question will be sent when you are back online.",
-  approved: "Your question was approved and is now in the list.",
-  newQuestions: (n) => (n === 1 ? "1 new question." : `${n} new questions.`),
-  highlighted: "A new question is on screen now.",
-  paused: "Questions are paused.",
-  resumed: "Questions are open again.",
-  newPoll: (t) => `New poll: ${t}`,
-  pollOpen: "Live poll",
-  pollClosed: "Closed",
-  chooseOne: "Choose one answer",
-  chooseUpTo: (n) => (n === 1 ? "Choose 1 answer" : `Choose up to ${n} answers`),
-  chooseAny: "Choose all that apply",
-  rate: (n) => `Choose a rating from 1 to ${n}`,
-  wordsLegend: "Up to 3 words or short phrases (25 characters each)",
-  word: (i) => `Word ${i}`,
-  send: "Send answer",
-  update: "Update answer",
-  saved: "Answer saved. You can change it while the poll is open.",
-  pickSomething: "Choose an answer first.",
-  typeAWord: "Type at least one word.",
-  closedNote: "This poll is closed.",
-  ended: "This event has ended.",
-  total: (n) => (n ? `(${n})` : ""),
-};
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
+const MAX_TEXT = 500;
+
+/** "(3)" after a heading; nothing for none. */
+function total(n) {
+  return n ? t("({n})", { n }) : "";
+}
 
 const snapshot = JSON.parse($("#floor-state").textContent);
 const code = snapshot.event.code;
@@ -67,6 +35,7 @@ const els = {
   name: $("#q-name"),
   affiliation: $("#q-affiliation"),
   anon: $("#q-anon"),
+  language: $("#q-lang"),
   send: $("#q-send"),
   msg: $("#ask-msg"),
   mine: $("#mine"),
@@ -86,7 +55,7 @@ const items = new Map(); // question id -> rendered parts
 function questionItem(id) {
   let it = items.get(id);
   if (it) return it;
-  const flag = h("p", { class: "q-flag" }, T.onScreen);
+  const flag = h("p", { class: "q-flag" }, t("On screen now"));
   const text = h("p", { class: "q-text user-text", dir: "auto" });
   const who = h("span", { dir: "auto" });
   const org = h("span", { dir: "auto" });
@@ -106,7 +75,8 @@ function questionItem(id) {
 
 function updateItem(it, q, { onscreen = false } = {}) {
   setText(it.text, q.text);
-  const name = q.name || (q.affiliation ? "" : T.anonymous);
+  setLang(it.text, q.language);
+  const name = q.name || (q.affiliation ? "" : t("Anonymous"));
   setText(it.who, name);
   setText(it.org, q.affiliation || "");
   it.sep.hidden = !(name && q.affiliation);
@@ -119,10 +89,10 @@ function updateItem(it, q, { onscreen = false } = {}) {
   it.vote.hidden = q.status === "pending";
   it.vote.disabled = !votable;
   it.vote.setAttribute("aria-pressed", q.voted ? "true" : "false");
-  setText(it.count, q.votes ?? 0);
-  setText(it.srCount, `${T.votes(q.votes ?? 0)}, ${T.upvote}`);
+  setText(it.count, num(q.votes ?? 0));
+  setText(it.srCount, t("{votes}, upvote", { votes: nt("{n} vote", "{n} votes", q.votes ?? 0) }));
   it.status.hidden = q.status !== "pending";
-  setText(it.status.firstChild, T.waiting);
+  setText(it.status.firstChild, t("Waiting for the moderator"));
 }
 
 function outboxItem(entry) {
@@ -137,7 +107,8 @@ function outboxItem(entry) {
     items.set(key, it);
   }
   setText(it.text, entry.text);
-  setText(it.badge, sending.has(entry.client_id) ? T.sending : T.notSent);
+  setLang(it.text, entry.language);
+  setText(it.badge, sending.has(entry.client_id) ? t("Sending…") : t("Not sent yet — it will be sent when you are back online"));
   return it.li;
 }
 
@@ -185,10 +156,10 @@ function pollCard(poll) {
   const title = h("h3", { class: "poll-title", id: `poll-${poll.id}-t`, dir: "auto" }, poll.title);
   const badge = h("span", { class: "badge badge-live" });
   const msg = h("p", { class: "form-msg", "aria-live": "polite" });
-  const submit = h("button", { class: "btn", type: "submit" }, T.send);
+  const submit = h("button", { class: "btn", type: "submit" }, t("Send answer"));
   const form = h("form", { novalidate: true });
   const results = resultsView();
-  const closedNote = h("p", { class: "hint" }, T.closedNote);
+  const closedNote = h("p", { class: "hint" }, t("This poll is closed."));
   const el = h("article", { class: "card poll", "aria-labelledby": `poll-${poll.id}-t`, "data-poll": poll.id },
     h("div", { class: "poll-head" }, title, badge), form, closedNote, results.el);
   card = { id: poll.id, el, form, msg, submit, badge, results, closedNote, shape: pollShape(poll), dirty: false,
@@ -196,7 +167,8 @@ function pollCard(poll) {
   const name = `poll-${poll.id}`;
   if (poll.kind === "single" || poll.kind === "multiple") {
     const multi = poll.kind === "multiple";
-    const legend = multi ? (poll.max_choices ? T.chooseUpTo(poll.max_choices) : T.chooseAny) : T.chooseOne;
+    const legend = multi ? (poll.max_choices ? nt("Choose {n} answer", "Choose up to {n} answers", poll.max_choices)
+      : t("Choose all that apply")) : t("Choose one answer");
     const fs = h("fieldset", {}, h("legend", {}, legend));
     poll.options.forEach((opt, i) => {
       const input = h("input", { type: multi ? "checkbox" : "radio", name, value: String(i) });
@@ -213,24 +185,24 @@ function pollCard(poll) {
     const legendId = `poll-${poll.id}-l`;
     const scale = h("div", { class: "scale", role: "group", "aria-labelledby": legendId });
     for (let i = 1; i <= n; i++) {
-      const b = h("button", { type: "button", class: "btn", "aria-pressed": "false", value: String(i) }, String(i));
+      const b = h("button", { type: "button", class: "btn", "aria-pressed": "false", value: String(i) }, num(i));
       b.addEventListener("click", () => sendAnswer(card, { rating: i }));
       card.inputs.push(b);
       scale.append(b);
     }
-    form.append(h("p", { class: "hint", id: legendId }, T.rate(n)), scale);
+    form.append(h("p", { class: "hint", id: legendId }, t("Choose a rating from 1 to {max}", { max: n })), scale);
     if (poll.labels) {
       form.append(h("div", { class: "scale-labels", "aria-hidden": "true" },
         h("span", { dir: "auto" }, poll.labels[0]), h("span", { dir: "auto" }, poll.labels[1])));
-      scale.firstChild.setAttribute("aria-label", `1 — ${poll.labels[0]}`);
-      scale.lastChild.setAttribute("aria-label", `${n} — ${poll.labels[1]}`);
+      scale.firstChild.setAttribute("aria-label", scalePoint(1, poll.labels[0]));
+      scale.lastChild.setAttribute("aria-label", scalePoint(n, poll.labels[1]));
     }
     form.append(msg);
   } else {
-    const fs = h("fieldset", {}, h("legend", {}, T.wordsLegend));
+    const fs = h("fieldset", {}, h("legend", {}, t("Up to 3 words or short phrases (25 characters each)")));
     const box = h("div", { class: "words" });
     for (let i = 1; i <= 3; i++) {
-      const input = h("input", { type: "text", maxlength: "25", dir: "auto", "aria-label": T.word(i),
+      const input = h("input", { type: "text", maxlength: "25", dir: "auto", "aria-label": t("Word {n}", { n: i }),
         autocomplete: "off" });
       input.addEventListener("input", () => { card.dirty = true; });
       card.inputs.push(input);
@@ -258,11 +230,11 @@ function limitChoices(card, max) {
 function answerBody(card, poll) {
   if (poll.kind === "wordcloud") {
     const words = card.inputs.map((i) => i.value.trim()).filter(Boolean);
-    if (!words.length) return showCardMsg(card, T.typeAWord, "error");
+    if (!words.length) return showCardMsg(card, t("Type at least one word."), "error");
     return { words };
   }
   const choices = card.inputs.filter((i) => i.checked).map((i) => Number(i.value));
-  if (!choices.length) return showCardMsg(card, T.pickSomething, "error");
+  if (!choices.length) return showCardMsg(card, t("Choose an answer first."), "error");
   return { choices };
 }
 
@@ -279,7 +251,7 @@ async function sendAnswer(card, body) {
   if (r.ok) {
     card.dirty = false;
     live.upsertPoll(r.data);
-    showCardMsg(card, T.saved, "ok");
+    showCardMsg(card, t("Answer saved. You can change it while the poll is open."), "ok");
   } else {
     showCardMsg(card, r.message, "error");
   }
@@ -299,7 +271,7 @@ function applyMine(card, poll) {
     card.inputs.forEach((input, i) => { input.checked = chosen.has(i); });
     if (poll.kind === "multiple") limitChoices(card, poll.max_choices);
   }
-  setText(card.submit, a ? T.update : T.send);
+  setText(card.submit, a ? t("Update answer") : t("Send answer"));
 }
 
 function renderPolls() {
@@ -310,7 +282,7 @@ function renderPolls() {
   const nodes = shown.map((poll) => {
     const card = pollCard(poll);
     const isOpen = poll.status === "open";
-    setText(card.badge, isOpen ? T.pollOpen : T.pollClosed);
+    setText(card.badge, isOpen ? t("Live poll") : t("Closed"));
     card.badge.className = `badge ${isOpen ? "badge-live" : ""}`;
     card.form.hidden = !isOpen;
     card.closedNote.hidden = isOpen;
@@ -346,9 +318,10 @@ async function flushOutbox() {
     if (sending.has(entry.client_id)) continue;
     sending.add(entry.client_id);
     render();
-    const { client_id, text, name, affiliation, anonymous } = entry;
+    const { client_id, text, name, affiliation, anonymous, language } = entry;
     const r = await api("POST", `/api/events/${encodeURIComponent(code)}/questions`,
-      { body: { text, name: name || null, affiliation: affiliation || null, anonymous, client_id } });
+      { body: { text, name: name || null, affiliation: affiliation || null, anonymous, client_id,
+        language: language || lang } });
     sending.delete(entry.client_id);
     if (r.ok || (r.status >= 400 && r.status < 500)) {
       outbox = outbox.filter((e) => e.client_id !== client_id);
@@ -357,7 +330,7 @@ async function flushOutbox() {
     if (r.ok) {
       retryStep = 0;
       live.upsertQuestion(r.data);
-      const msg = r.data.status === "pending" ? T.sentPending : T.sentLive;
+      const msg = r.data.status === "pending" ? t("Sent. Your question is waiting for the moderator.") : t("Sent. Your question is now in the list.");
       showMessage(msg, "ok"); // #ask-msg is itself a polite live region: no second announcement
       continue;
     }
@@ -372,7 +345,7 @@ async function flushOutbox() {
     // Network failure or 5xx: keep it (same client_id) and try again later.
     const wait = r.retryAfter ? r.retryAfter * 1000 : OUTBOX_RETRY_MS[Math.min(retryStep, OUTBOX_RETRY_MS.length - 1)];
     retryStep += 1;
-    if (r.network) showMessage(T.queued, "error");
+    if (r.network) showMessage(t("You are offline. Your question will be sent when you are back online."), "error");
     else showMessage(r.message, "error");
     retryTimer = setTimeout(flushOutbox, wait);
     break;
@@ -382,8 +355,8 @@ async function flushOutbox() {
 
 function updateCounter() {
   const n = els.text.value.length;
-  setText(els.count, `${n} / 500`);
-  els.count.dataset.over = String(n > 480);
+  setText(els.count, t("{count} / {max}", { count: n, max: MAX_TEXT }));
+  els.count.dataset.over = String(n > MAX_TEXT - 20);
 }
 
 function loadProfile() {
@@ -398,7 +371,8 @@ function syncAnon() {
   els.name.disabled = els.anon.checked;
   els.affiliation.disabled = els.anon.checked;
   const parts = [els.name.value.trim(), els.affiliation.value.trim()].filter(Boolean).join(", ");
-  setText($("#who-summary"), els.anon.checked ? T.whoAnon : parts ? T.whoAs(parts) : T.whoEmpty);
+  setText($("#who-summary"), els.anon.checked ? t("Asking anonymously")
+    : parts ? t("Asking as {who}", { who: parts }) : t("Add your name and affiliation (optional)"));
 }
 
 els.text.addEventListener("input", () => {
@@ -414,14 +388,14 @@ els.form.addEventListener("submit", (e) => {
   const text = els.text.value.trim();
   if (text.length < 2) {
     els.text.setAttribute("aria-invalid", "true");
-    showMessage(T.tooShort, "error");
+    showMessage(t("Please write at least 2 characters."), "error");
     els.text.focus();
     return;
   }
   const profile = { name: els.name.value.trim(), affiliation: els.affiliation.value.trim(), anonymous: els.anon.checked };
   local.set(PROFILE_KEY, profile);
   outbox.push({ client_id: randomId(), text, ...(profile.anonymous ? { name: "", affiliation: "" } : profile),
-    anonymous: profile.anonymous });
+    anonymous: profile.anonymous, language: els.language.value || lang });
   saveOutbox();
   els.text.value = "";
   updateCounter();
@@ -457,10 +431,10 @@ function render() {
   els.onscreen.hidden = !onscreen;
   reconcile(els.list, nodesFor(approved));
   els.empty.hidden = approved.length > 0 || !!onscreen;
-  setText(els.total, T.total(approved.length + (onscreen ? 1 : 0)));
+  setText(els.total, total(approved.length + (onscreen ? 1 : 0)));
   reconcile(els.answeredList, nodesFor(answered));
   els.answered.hidden = answered.length === 0;
-  setText(els.answeredCount, T.total(answered.length));
+  setText(els.answeredCount, total(answered.length));
   const mineNodes = [...nodesFor(mine), ...outbox.map((e) => { used.add(`out:${e.client_id}`); return outboxItem(e); })];
   reconcile(els.mineList, mineNodes);
   els.mine.hidden = mineNodes.length === 0;
@@ -483,7 +457,7 @@ function noteFresh() {
   fresh += 1;
   if (freshTimer) return;
   freshTimer = setTimeout(() => {
-    say(T.newQuestions(fresh));
+    say(nt("{n} new question.", "{n} new questions.", fresh));
     fresh = 0;
     freshTimer = null;
   }, 4000);
@@ -493,21 +467,21 @@ live.subscribe((type, data) => {
   if (type === "event.deleted") {
     els.app.hidden = true;
     els.ended.hidden = false;
-    say(T.ended);
+    say(t("This event has ended."));
     return;
   }
   if (type === "question.created" || type === "question.updated") {
     const before = seen.get(data.id);
     if (data.status === "approved" && before !== "approved") {
-      if (data.mine) say(T.approved);
+      if (data.mine) say(t("Your question was approved and is now in the list."));
       else if (before === undefined || before === "pending") noteFresh();
     }
     seen.set(data.id, data.status);
   } else if (type === "poll.created" || (type === "poll.updated" && data.status === "open")) {
-    if (data.status === "open" && !cards.has(data.id)) say(T.newPoll(data.title));
+    if (data.status === "open" && !cards.has(data.id)) say(t("New poll: {title}", { title: data.title }));
   } else if (type === "event.updated") {
-    if (data.questions_open !== wasOpen) say(data.questions_open ? T.resumed : T.paused);
-    if (data.highlighted && data.highlighted !== wasHighlighted) say(T.highlighted);
+    if (data.questions_open !== wasOpen) say(data.questions_open ? t("Questions are open again.") : t("Questions are paused."));
+    if (data.highlighted && data.highlighted !== wasHighlighted) say(t("A new question is on screen now."));
     wasOpen = data.questions_open;
     wasHighlighted = data.highlighted;
   } else if (type === "snapshot") {

@@ -1,15 +1,19 @@
 // The live connection shared by every screen: one WebSocket per page, applied strictly in seq order,
 // resumed from the last seq after any drop, with the state (questions, polls, event, notes) in one store.
+import { t } from "./i18n.js";
 
-const T = {
-  connecting: "Connecting…",
-  connected: "Live",
-  reconnecting: "Reconnecting…",
-  storage: "Reconnecting to server state…",
-  offline: "Offline — will reconnect",
-  ended: "This event has ended",
-  unauthorized: "Token not accepted",
-};
+function stateLabel(state) {
+  switch (state) {
+    case "connecting": return t("Connecting…");
+    case "connected": return t("Live");
+    case "reconnecting": return t("Reconnecting…");
+    case "storage": return t("Reconnecting to server state…");
+    case "offline": return t("Offline — will reconnect");
+    case "ended": return t("This event has ended");
+    case "unauthorized": return t("Token not accepted");
+    default: return state;
+  }
+}
 
 // Types that advance seq: applied once, in order; anything at or below the last applied seq is a repeat.
 const SEQUENCED = new Set([
@@ -21,8 +25,6 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const PING_EVERY_MS = 25000;
 const SILENCE_LIMIT_MS = 60000; // nothing heard for this long: the socket is dead even if not closed
-
-export const STATE_LABELS = T;
 
 export class Live {
   /**
@@ -64,7 +66,7 @@ export class Live {
   }
 
   label() {
-    return T[this.state] || this.state;
+    return stateLabel(this.state);
   }
 
   start() {

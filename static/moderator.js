@@ -1,58 +1,10 @@
 // Moderator console: incoming queue, live list and status tabs, keyboard moderation, polls, notes.
 import { Live, bindIndicator } from "./live.js";
-import { $, announcer, api, copyText, h, reconcile, scheduler, setText, store, takeFragmentToken } from "./ui.js";
-import { POLL_TEXT, resultsView } from "./polls.js";
+import { $, announcer, api, copyText, h, reconcile, scheduler, setLang, setText, store, takeFragmentToken } from "./ui.js";
+import { pollKind, resultsView } from "./polls.js";
+import { languageName, num, nt, t, time } from "./i18n.js";
+import { languageFilter } from "./langfilter.js";
 
-const T = {
-  anonymous: "Anonymous",
-  actions: "Actions",
-  flagged: "Flagged",
-  onScreen: "On screen",
-  edited: "Edited",
-  original: "Original:",
-  votes: (n) => (n === 1 ? "1 vote" : `${n} votes`),
-  approve: "Approve",
-  reject: "Reject",
-  highlight: "Put on screen",
-  unhighlight: "Take off screen",
-  answer: "Done",
-  archive: "Archive",
-  restore: "Restore",
-  edit: "Edit",
-  save: "Save",
-  cancel: "Cancel",
-  editLabel: "Edit question text",
-  open: "Questions are open",
-  paused: "Questions are paused",
-  pause: "Pause new questions",
-  resume: "Resume new questions",
-  copied: "Copied.",
-  copyFailed: "Copy failed: select the text and copy it.",
-  newWaiting: (n) => (n === 1 ? "1 new question waiting." : `${n} new questions waiting.`),
-  badToken: "That token is not valid for this event.",
-  connected: (n) => (n === 1 ? "1 connected" : `${n} connected`),
-  pollOpen: "Open",
-  pollClosed: "Closed",
-  onScreenPoll: "On screen",
-  openPoll: "Open",
-  closePoll: "Close",
-  show: "Show on screen",
-  hide: "Stop showing",
-  reset: "Reset",
-  editPoll: "Edit",
-  del: "Delete",
-  confirmDel: "Confirm delete",
-  confirmReset: "Confirm reset",
-  hasAnswers: "Reset the answers before editing.",
-  newPoll: "New poll",
-  editPollTitle: "Edit poll",
-  create: "Create poll",
-  saveChanges: "Save changes",
-  noteSent: "Sent to the panel.",
-  noteAcked: (n) => (n ? `${n} acknowledged` : ""),
-  optionsNeeded: "Write 2 to 12 options, one per line.",
-  titleNeeded: "Write the poll question.",
-};
 
 const page = JSON.parse($("#floor-page").textContent);
 const code = page.code;
@@ -106,7 +58,7 @@ async function call(method, path, body) {
   const r = await api(method, `${base}${path}`, { body, token });
   if (!r.ok) {
     toast(r.message);
-    if (r.status === 401) showTokenForm(T.badToken);
+    if (r.status === 401) showTokenForm(t("That token is not valid for this event."));
   }
   return r;
 }
@@ -124,21 +76,23 @@ function card(id) {
   if (c) return c;
   const badges = h("div", { class: "c-badges" });
   const text = h("p", { class: "c-q-text user-text", dir: "auto" });
-  const original = h("p", { class: "c-q-original" }, h("span", { class: "c-q-original-label" }, T.original, " "),
+  const original = h("p", { class: "c-q-original" }, h("span", { class: "c-q-original-label" }, t("Original:"), " "),
     h("span", { class: "user-text", dir: "auto" }));
   const who = h("span", { dir: "auto" });
   const org = h("span", { dir: "auto" });
   const votes = h("span", { class: "c-votes" });
+  const langBadge = h("span", { class: "badge c-lang" });
+  const when = h("time", { class: "c-when" });
   const meta = h("p", { class: "c-q-meta" }, who, h("span", { class: "sep", "aria-hidden": "true" }, " · "), org,
-    h("span", { class: "spacer" }), votes);
-  const actions = h("div", { class: "c-actions", role: "group", "aria-label": T.actions });
+    h("span", { class: "spacer" }), langBadge, when, votes);
+  const actions = h("div", { class: "c-actions", role: "group", "aria-label": t("Actions") });
   const editBox = h("div", { class: "c-edit" });
   const li = h("li", { class: "c-q", tabindex: "-1", "data-qid": id }, badges, text, original, meta, editBox, actions);
   li.addEventListener("focusin", () => select(id, { focus: false }));
   li.addEventListener("click", (e) => {
     if (!e.target.closest("button, textarea, input")) select(id);
   });
-  c = { li, badges, text, original, who, org, votes, actions, editBox, sig: "" };
+  c = { li, badges, text, original, who, org, votes, lang: langBadge, when, actions, editBox, sig: "" };
   cards.set(id, c);
   return c;
 }
@@ -146,15 +100,15 @@ function card(id) {
 function actionsFor(q) {
   const list = [];
   const s = q.status;
-  if (s === "pending" || s === "rejected") list.push(["approve", T.approve, "a"]);
+  if (s === "pending" || s === "rejected") list.push(["approve", t("Approve"), "a"]);
   if (s === "pending" || s === "approved") {
-    list.push(q.highlighted ? ["unhighlight", T.unhighlight, "h"] : ["highlight", T.highlight, "h"]);
+    list.push(q.highlighted ? ["unhighlight", t("Take off screen"), "h"] : ["highlight", t("Put on screen"), "h"]);
   }
-  if (s === "approved") list.push(["answer", T.answer, "d"]);
-  if (s === "pending" || s === "approved") list.push(["edit", T.edit, "e"]);
-  if (s === "pending" || s === "approved") list.push(["reject", T.reject, "r"]);
-  if (s === "approved" || s === "answered") list.push(["archive", T.archive, null]);
-  if (s === "answered" || s === "archived" || s === "rejected") list.push(["restore", T.restore, null]);
+  if (s === "approved") list.push(["answer", t("Done"), "d"]);
+  if (s === "pending" || s === "approved") list.push(["edit", t("Edit"), "e"]);
+  if (s === "pending" || s === "approved") list.push(["reject", t("Reject"), "r"]);
+  if (s === "approved" || s === "answered") list.push(["archive", t("Archive"), null]);
+  if (s === "answered" || s === "archived" || s === "rejected") list.push(["restore", t("Restore"), null]);
   return list;
 }
 
@@ -162,15 +116,20 @@ function updateCard(c, q) {
   setText(c.text, q.text);
   c.original.hidden = !q.original_text;
   setText(c.original.lastChild, q.original_text || "");
-  const name = q.name || (q.affiliation ? "" : T.anonymous);
+  const name = q.name || (q.affiliation ? "" : t("Anonymous"));
   setText(c.who, name);
   setText(c.org, q.affiliation || "");
   c.org.previousSibling.hidden = !(name && q.affiliation);
-  setText(c.votes, T.votes(q.votes || 0));
+  setText(c.votes, nt("{n} vote", "{n} votes", q.votes || 0));
+  setText(c.when, time(q.created_at));
+  c.when.dateTime = q.created_at || "";
+  setLang(c.text, q.language);
+  setText(c.lang, q.language ? languageName(q.language) : "");
+  c.lang.hidden = !q.language;
   const badges = [];
-  if (q.highlighted) badges.push(["badge-live", T.onScreen]);
-  if (q.flagged) badges.push(["badge-danger", T.flagged]);
-  if (q.original_text) badges.push(["", T.edited]);
+  if (q.highlighted) badges.push(["badge-live", t("On screen")]);
+  if (q.flagged) badges.push(["badge-danger", t("Flagged")]);
+  if (q.original_text) badges.push(["", t("Edited")]);
   const bsig = JSON.stringify(badges);
   if (c.badges.dataset.sig !== bsig) {
     c.badges.dataset.sig = bsig;
@@ -198,10 +157,10 @@ function startEdit(id) {
   const c = cards.get(id);
   if (!q || !c || editing.has(id)) return;
   editing.add(id);
-  const area = h("textarea", { rows: "3", maxlength: "500", dir: "auto", "aria-label": T.editLabel });
+  const area = h("textarea", { rows: "3", maxlength: "500", dir: "auto", "aria-label": t("Edit question text") });
   area.value = q.text;
-  const save = h("button", { type: "submit", class: "btn btn-small" }, T.save);
-  const cancel = h("button", { type: "button", class: "btn btn-quiet btn-small" }, T.cancel);
+  const save = h("button", { type: "submit", class: "btn btn-small" }, t("Save"));
+  const cancel = h("button", { type: "button", class: "btn btn-quiet btn-small" }, t("Cancel"));
   const form = h("form", { class: "c-edit-form" }, area, h("div", { class: "row" }, save, cancel));
   const stop = () => {
     editing.delete(id);
@@ -239,10 +198,12 @@ const byVotes = (a, b) => (b.votes || 0) - (a.votes || 0) || a.id - b.id;
 const byAge = (a, b) => a.id - b.id;
 const byRecent = (a, b) => b.id - a.id;
 
+const filter = languageFilter($("#lang-filter"), "floor:moderate:lang-filter", () => render());
+
 function columns() {
   const qs = [...live.questions.values()].filter((q) => q.status !== "merged");
-  const incoming = qs.filter((q) => q.status === "pending").sort(byAge);
-  const tabbed = qs.filter((q) => q.status === tab).sort(tab === "approved" ? byVotes : byRecent);
+  const incoming = filter.apply(qs.filter((q) => q.status === "pending").sort(byAge));
+  const tabbed = filter.apply(qs.filter((q) => q.status === tab).sort(tab === "approved" ? byVotes : byRecent));
   if (tab === "approved") {
     const hq = tabbed.findIndex((q) => q.highlighted);
     if (hq > 0) tabbed.unshift(...tabbed.splice(hq, 1));
@@ -328,14 +289,14 @@ function pollCard(poll) {
   const title = h("h3", { class: "c-poll-title", dir: "auto" });
   const kind = h("span", { class: "badge" });
   const status = h("span", { class: "badge" });
-  const screen = h("span", { class: "badge badge-live" }, T.onScreenPoll);
+  const screen = h("span", { class: "badge badge-live" }, t("On screen"));
   const results = resultsView();
   const buttons = {
     toggle: h("button", { type: "button", class: "btn btn-small" }),
     show: h("button", { type: "button", class: "btn btn-small btn-quiet" }),
-    edit: h("button", { type: "button", class: "btn btn-small btn-quiet" }, T.editPoll),
-    reset: h("button", { type: "button", class: "btn btn-small btn-quiet" }, T.reset),
-    del: h("button", { type: "button", class: "btn btn-small btn-quiet c-danger" }, T.del),
+    edit: h("button", { type: "button", class: "btn btn-small btn-quiet" }, t("Edit")),
+    reset: h("button", { type: "button", class: "btn btn-small btn-quiet" }, t("Reset")),
+    del: h("button", { type: "button", class: "btn btn-small btn-quiet c-danger" }, t("Delete")),
   };
   const msg = h("p", { class: "hint" });
   const el = h("li", { class: "card c-poll", "data-poll": poll.id },
@@ -352,8 +313,8 @@ function pollCard(poll) {
     call("POST", "/present", { poll: on ? null : id });
   });
   buttons.edit.addEventListener("click", () => openPollForm(live.polls.get(id)));
-  confirmable(buttons.reset, T.reset, T.confirmReset, () => call("POST", `/polls/${id}/reset`));
-  confirmable(buttons.del, T.del, T.confirmDel, () => call("DELETE", `/polls/${id}`));
+  confirmable(buttons.reset, t("Reset"), t("Confirm reset"), () => call("POST", `/polls/${id}/reset`));
+  confirmable(buttons.del, t("Delete"), t("Confirm delete"), () => call("DELETE", `/polls/${id}`));
   pollCards.set(id, pc);
   return pc;
 }
@@ -385,18 +346,18 @@ function renderPolls() {
   const nodes = polls.map((p) => {
     const pc = pollCard(p);
     setText(pc.title, p.title);
-    setText(pc.kind, POLL_TEXT.kind[p.kind] || p.kind);
+    setText(pc.kind, pollKind(p.kind));
     const open = p.status === "open";
-    setText(pc.status, open ? T.pollOpen : T.pollClosed);
+    setText(pc.status, open ? t("Open") : t("Closed"));
     pc.status.className = `badge ${open ? "badge-ok" : ""}`;
     const onScreen = live.event.presenting_poll === p.id;
     pc.screen.hidden = !onScreen;
     pc.el.classList.toggle("is-onscreen", onScreen);
-    setText(pc.buttons.toggle, open ? T.closePoll : T.openPoll);
-    setText(pc.buttons.show, onScreen ? T.hide : T.show);
+    setText(pc.buttons.toggle, open ? t("Close") : t("Open"));
+    setText(pc.buttons.show, onScreen ? t("Stop showing") : t("Show on screen"));
     const answered = (p.voters || 0) > 0;
     pc.buttons.edit.disabled = answered;
-    pc.buttons.edit.title = answered ? T.hasAnswers : "";
+    pc.buttons.edit.title = answered ? t("Reset the answers before editing.") : "";
     pc.results.update(p);
     return pc.el;
   });
@@ -436,8 +397,8 @@ function openPollForm(poll = null) {
   pf.low.value = poll?.labels?.[0] || "";
   pf.high.value = poll?.labels?.[1] || "";
   pf.results.value = poll?.results_visibility || "live";
-  setText(pf.heading, poll ? T.editPollTitle : T.newPoll);
-  setText(pf.submit, poll ? T.saveChanges : T.create);
+  setText(pf.heading, poll ? t("Edit poll") : t("New poll"));
+  setText(pf.submit, poll ? t("Save changes") : t("Create poll"));
   setText(pf.msg, "");
   syncKind();
   els.pollForm.hidden = false;
@@ -455,10 +416,10 @@ function closePollForm() {
 function pollBody() {
   const kind = pf.kind.value;
   const body = { title: pf.title.value.trim(), kind, results: pf.results.value };
-  if (!body.title) throw new Error(T.titleNeeded);
+  if (!body.title) throw new Error(t("Write the poll question."));
   if (kind === "single" || kind === "multiple") {
     body.options = pf.options.value.split("\n").map((s) => s.trim()).filter(Boolean);
-    if (body.options.length < 2 || body.options.length > 12) throw new Error(T.optionsNeeded);
+    if (body.options.length < 2 || body.options.length > 12) throw new Error(t("Write 2 to 12 options, one per line."));
     if (kind === "multiple" && pf.max.value) body.max_choices = Number(pf.max.value);
   } else if (kind === "rating") {
     body.scale = Number(pf.scale.value) || 5;
@@ -504,7 +465,7 @@ $("#note-form").addEventListener("submit", async (e) => {
   const r = await call("POST", "/notes", { text });
   if (r.ok) {
     area.value = "";
-    setText($("#note-status"), T.noteSent);
+    setText($("#note-status"), t("Sent to the panel."));
   }
 });
 
@@ -524,7 +485,7 @@ function renderQuestions() {
   for (const id of [...cards.keys()]) if (!used.has(id) && !editing.has(id)) cards.delete(id);
   els.incomingEmpty.hidden = incoming.length > 0;
   els.tabEmpty.hidden = tabbed.length > 0;
-  setText(els.incomingCount, incoming.length);
+  setText(els.incomingCount, num(incoming.length));
 
   const counts = { received: 0, pending: 0, approved: 0, answered: 0, rejected: 0, archived: 0 };
   for (const q of live.questions.values()) {
@@ -532,8 +493,8 @@ function renderQuestions() {
     counts.received += 1;
     if (q.status in counts) counts[q.status] += 1;
   }
-  for (const k of ["received", "pending", "approved", "answered", "rejected"]) setText($(`#n-${k}`), counts[k]);
-  for (const badge of document.querySelectorAll("[data-count]")) setText(badge, counts[badge.dataset.count] ?? 0);
+  for (const k of ["received", "pending", "approved", "answered", "rejected"]) setText($(`#n-${k}`), num(counts[k]));
+  for (const badge of document.querySelectorAll("[data-count]")) setText(badge, num(counts[badge.dataset.count] ?? 0));
 
   if (pendingSelect !== undefined) {
     const target = pendingSelect;
@@ -546,14 +507,16 @@ function renderQuestions() {
 function renderEvent() {
   const ev = live.event;
   const open = !!ev.questions_open;
-  setText(els.openState, open ? T.open : T.paused);
+  setText(els.openState, open ? t("Questions are open") : t("Questions are paused"));
   els.openState.dataset.open = String(open);
-  setText(els.toggleOpen, open ? T.pause : T.resume);
+  setText(els.toggleOpen, open ? t("Pause new questions") : t("Resume new questions"));
   els.toggleOpen.classList.toggle("btn-quiet", open);
   const origin = location.origin;
   if (ev.presenter_token) $("#link-presenter").value = `${origin}/e/${code}/present#token=${ev.presenter_token}`;
   $("#link-public").value = `${origin}/e/${code}/present`;
   $("#link-overlay").value = `${origin}/e/${code}/overlay`;
+  const evLang = $("#event-language");
+  if (ev.language && document.activeElement !== evLang) evLang.value = ev.language;
 }
 
 function render() {
@@ -632,12 +595,19 @@ els.toggleOpen.addEventListener("click", async () => {
   els.toggleOpen.disabled = false;
 });
 
+$("#event-language").addEventListener("change", async (e) => {
+  const select = e.target;
+  const r = await call("PATCH", "", { language: select.value });
+  const name = select.selectedOptions[0]?.textContent || select.value;
+  setText($("#event-language-msg"), r.ok ? t("Saved: the presenter screen now shows {language}.", { language: name }) : "");
+});
+
 for (const b of document.querySelectorAll("[data-copy]")) {
   b.addEventListener("click", async () => {
     const input = document.getElementById(b.dataset.copy);
     const ok = await copyText(input.value);
     if (!ok) input.select();
-    setText($("#copy-msg"), ok ? T.copied : T.copyFailed);
+    setText($("#copy-msg"), ok ? t("Copied.") : t("Copy failed: select the text and copy it."));
   });
 }
 
@@ -671,7 +641,8 @@ function start() {
     return;
   }
   live = new Live({ code, token });
-  bindIndicator(live, $("#live"), { presenceEl: $("#presence"), presenceText: T.connected });
+  bindIndicator(live, $("#live"), { presenceEl: $("#presence"),
+    presenceText: (n) => nt("{n} connected", "{n} connected", n) });
   live.subscribe((type, data) => {
     if (type === "event.deleted") {
       els.console.hidden = true;
@@ -681,7 +652,7 @@ function start() {
     if (type === "auth.failed") {
       session.remove(TOKEN_KEY);
       token = null;
-      showTokenForm(T.badToken);
+      showTokenForm(t("That token is not valid for this event."));
       return;
     }
     if (type === "snapshot") known = new Set([...live.questions.keys()]);
@@ -690,7 +661,7 @@ function start() {
       fresh += 1;
       if (!freshTimer) {
         freshTimer = setTimeout(() => {
-          say(T.newWaiting(fresh));
+          say(nt("{n} new question waiting.", "{n} new questions waiting.", fresh));
           fresh = 0;
           freshTimer = null;
         }, 3000);
@@ -698,7 +669,7 @@ function start() {
     }
     if (type === "note.updated" || type === "note.created") {
       const acked = [...live.notes.values()].filter((n) => n.acked_at).length;
-      setText($("#note-status"), T.noteAcked(acked));
+      setText($("#note-status"), acked ? nt("{n} acknowledged", "{n} acknowledged", acked) : "");
     }
     schedule();
   });

@@ -1,15 +1,21 @@
 // Poll results as compact bars (attendee cards, moderator panel). Updated in place so bars animate.
 import { h, percent, setText } from "./ui.js";
+import { num, nt, pct, t } from "./i18n.js";
 
-const T = {
-  answers: (n) => (n === 1 ? "1 answer" : `${n} answers`),
-  mean: (m) => `Average ${m}`,
-  noWords: "No words yet.",
-  yours: "your answer",
-  scalePoint: (i, label) => (label ? `${i} — ${label}` : String(i)),
-  kind: { single: "Single choice", multiple: "Multiple choice", rating: "Rating", wordcloud: "Word cloud" },
-};
-export const POLL_TEXT = T;
+export function pollKind(kind) {
+  switch (kind) {
+    case "single": return t("Single choice");
+    case "multiple": return t("Multiple choice");
+    case "rating": return t("Rating");
+    case "wordcloud": return t("Word cloud");
+    default: return kind;
+  }
+}
+
+/** "3", or "3 — Fully" when the scale point has a label. */
+export function scalePoint(i, label) {
+  return label ? t("{point} — {label}", { point: num(i), label }) : num(i);
+}
 
 /** Labels of a poll's rows: options for choice polls, 1..N for rating. */
 export function rowLabels(poll) {
@@ -17,7 +23,7 @@ export function rowLabels(poll) {
     const n = poll.scale || 5;
     return Array.from({ length: n }, (_, i) => {
       const label = i === 0 ? poll.labels?.[0] : i === n - 1 ? poll.labels?.[1] : "";
-      return T.scalePoint(i + 1, label);
+      return scalePoint(i + 1, label);
     });
   }
   return poll.options || [];
@@ -50,13 +56,13 @@ export function resultsView() {
     } else {
       list = h("ul", { class: "results" });
       for (const label of rowLabels(poll)) {
-        const pct = h("span", { class: "result-pct" }, "0%");
+        const share = h("span", { class: "result-pct" }, pct(0));
         const fill = h("div", { class: "bar-fill" });
         const li = h("li", {},
-          h("div", { class: "result-label" }, h("span", { dir: "auto" }, label), pct),
+          h("div", { class: "result-label" }, h("span", { dir: "auto" }, label), share),
           h("div", { class: "bar", "aria-hidden": "true" }, fill));
         list.append(li);
-        rows.push({ li, pct, fill });
+        rows.push({ li, pct: share, fill });
       }
     }
     foot = h("p", { class: "hint" });
@@ -74,8 +80,8 @@ export function resultsView() {
     if (poll.kind === "wordcloud") {
       const words = (poll.results.words || []).slice(0, 30);
       list.replaceChildren(...words.map((w) => h("li", {}, h("span", { dir: "auto" }, w.text),
-        h("span", { class: "n" }, String(w.count)))));
-      if (!words.length) list.replaceChildren(h("li", {}, T.noWords));
+        h("span", { class: "n" }, num(w.count)))));
+      if (!words.length) list.replaceChildren(h("li", {}, t("No words yet.")));
     } else {
       const pcts = rowPercents(poll);
       const mine = new Set(poll.kind === "rating"
@@ -83,15 +89,15 @@ export function resultsView() {
         : poll.my_answer?.choices || []);
       rows.forEach((row, i) => {
         const p = pcts[i] || 0;
-        setText(row.pct, `${p}%`);
+        setText(row.pct, pct(p));
         row.fill.style.setProperty("--pct", `${p}%`);
         row.li.classList.toggle("mine", mine.has(i));
       });
     }
     const voters = poll.voters ?? 0;
-    let summary = T.answers(voters);
+    let summary = nt("{n} answer", "{n} answers", voters);
     if (poll.kind === "rating" && poll.results.mean !== null && poll.results.mean !== undefined) {
-      summary += ` · ${T.mean(poll.results.mean)}`;
+      summary = t("{answers} · average {mean}", { answers: summary, mean: num(poll.results.mean) });
     }
     setText(foot, summary);
   }

@@ -1,25 +1,12 @@
 // Presenter (projector) screen: the highlighted question, the top questions, the poll on screen,
 // and backstage notes when opened with the presenter's (or a moderator's) token.
 import { Live, bindIndicator } from "./live.js";
-import { $, api, announcer, h, percent, prefersReducedMotion, reconcile, scheduler, setText, store,
+import { $, api, announcer, h, percent, prefersReducedMotion, reconcile, scheduler, setLang, setText, store,
   takeFragmentToken } from "./ui.js";
-import { rowLabels } from "./polls.js";
+import { rowLabels, scalePoint } from "./polls.js";
+import { lang, num, nt, pct, t } from "./i18n.js";
+import { languageFilter } from "./langfilter.js";
 
-const T = {
-  connected: (n) => (n === 1 ? "1 connected" : `${n} connected`),
-  votes: (n) => (n === 1 ? "vote" : "votes"),
-  answers: (n) => (n === 1 ? "1 answer" : `${n} answers`),
-  average: "Average",
-  outOf: (n) => `out of ${n}`,
-  noAnswers: "Waiting for the first answers…",
-  noWords: "Words will appear here as people answer.",
-  more: (n) => `(+${n} more)`,
-  ackFailed: "Could not acknowledge the note. Try again.",
-  newNote: "New note from the moderator.",
-  hiddenResults: "Results are hidden for this poll.",
-  livePoll: "Live poll",
-  pollResults: "Poll results",
-};
 const TOP_ALONE = 5; // top questions shown when nothing is highlighted
 const TOP_WITH_HIGHLIGHT = 3;
 const CLOUD_MAX_WORDS = 60;
@@ -34,6 +21,8 @@ if (fragment) session.set(TOKEN_KEY, fragment);
 let token = fragment || session.get(TOKEN_KEY);
 const live = new Live({ code, snapshot, token });
 const say = announcer($("#announcer"), 3000);
+const local = store("local");
+const filter = languageFilter($("#lang-filter"), "floor:present:lang-filter", () => schedule());
 
 const els = {
   body: document.body,
@@ -81,9 +70,11 @@ function row(q) {
     r = { li, count, unit, text, byline };
     rows.set(q.id, r);
   }
-  setText(r.count, q.votes || 0);
-  setText(r.unit, T.votes(q.votes || 0));
+  setText(r.count, num(q.votes || 0));
+  // Translators: the unit under a vote count on the projector ("12 / votes"); {n} is not shown.
+  setText(r.unit, nt("vote", "votes", q.votes || 0));
   setText(r.text, q.text);
+  setLang(r.text, q.language);
   setText(r.byline, who(q));
   return r.li;
 }
@@ -95,11 +86,12 @@ function renderQuestions() {
   els.highlight.hidden = !hq;
   if (hq) {
     setText(els.hqText, hq.text);
+    setLang(els.hqText, hq.language);
     els.hqText.dataset.size = sizeFor(hq.text);
     setText(els.hqWho, who(hq));
   }
-  const top = qs.filter((q) => q !== hq)
-    .sort((a, b) => (b.votes || 0) - (a.votes || 0) || (a.created_at || "").localeCompare(b.created_at || ""))
+  const top = filter.apply(qs.filter((q) => q !== hq)
+    .sort((a, b) => (b.votes || 0) - (a.votes || 0) || (a.created_at || "").localeCompare(b.created_at || "")))
     .slice(0, hq ? TOP_WITH_HIGHLIGHT : TOP_ALONE);
   reconcile(els.list, top.map(row));
   for (const id of [...rows.keys()]) if (!top.some((q) => q.id === id)) rows.delete(id);
@@ -124,7 +116,7 @@ function renderPoll() {
     return;
   }
   setText(els.pollTitle, poll.title);
-  setText($("#p-poll-kicker"), poll.status === "open" ? T.livePoll : T.pollResults);
+  setText($("#p-poll-kicker"), poll.status === "open" ? t("Live poll") : t("Poll results"));
   const shape = JSON.stringify([poll.id, poll.kind, poll.options, poll.scale, poll.labels]);
   if (shape !== pollShape) {
     pollShape = shape;
@@ -132,11 +124,11 @@ function renderPoll() {
     els.pollBody.replaceChildren(pollParts.el);
   }
   if (!poll.results) {
-    setText(els.pollMeta, T.hiddenResults);
+    setText(els.pollMeta, t("Results are hidden for this poll."));
     return;
   }
   pollParts.update(poll);
-  setText(els.pollMeta, poll.voters ? T.answers(poll.voters) : T.noAnswers);
+  setText(els.pollMeta, poll.voters ? nt("{n} answer", "{n} answers", poll.voters) : t("Waiting for the first answers…"));
 }
 
 function buildPoll(poll) {
@@ -147,11 +139,11 @@ function buildPoll(poll) {
 
 function barsView(poll) {
   const items = poll.options.map((label) => {
-    const pct = h("span", { class: "p-bar-pct" }, "0%");
+    const share = h("span", { class: "p-bar-pct" }, pct(0));
     const fill = h("div", { class: "p-bar-fill" });
-    const li = h("li", {}, h("div", { class: "p-bar-label" }, h("span", { dir: "auto" }, label), pct),
+    const li = h("li", {}, h("div", { class: "p-bar-label" }, h("span", { dir: "auto" }, label), share),
       h("div", { class: "p-bar-track", "aria-hidden": "true" }, fill));
-    return { li, pct, fill };
+    return { li, pct: share, fill };
   });
   const el = h("ol", { class: "p-bars" }, items.map((i) => i.li));
   return {
@@ -161,7 +153,7 @@ function barsView(poll) {
       const lead = Math.max(0, ...counts);
       items.forEach((it, i) => {
         const v = percent(counts[i] || 0, p.voters || 0);
-        setText(it.pct, `${v}%`);
+        setText(it.pct, pct(v));
         it.fill.style.setProperty("--pct", `${v}%`);
         it.li.classList.toggle("p-bar-lead", lead > 0 && counts[i] === lead);
       });
@@ -174,27 +166,28 @@ function ratingView(poll) {
   const labels = rowLabels(poll);
   const mean = h("strong");
   const cols = Array.from({ length: n }, (_, i) => {
-    const count = h("span", { class: "p-hist-count" }, "0");
+    const count = h("span", { class: "p-hist-count" }, num(0));
     const fill = h("div", { class: "p-hist-fill" });
     const li = h("li", { "aria-label": labels[i] }, count, h("div", { class: "p-hist-col", "aria-hidden": "true" }, fill),
-      h("span", { class: "p-hist-point", "aria-hidden": "true" }, String(i + 1)));
+      h("span", { class: "p-hist-point", "aria-hidden": "true" }, num(i + 1)));
     return { li, count, fill };
   });
   const ends = poll.labels
-    ? h("div", { class: "p-hist-ends" }, h("span", { dir: "auto" }, `1 — ${poll.labels[0]}`),
-      h("span", { dir: "auto" }, `${n} — ${poll.labels[1]}`))
+    ? h("div", { class: "p-hist-ends" }, h("span", { dir: "auto" }, scalePoint(1, poll.labels[0])),
+      h("span", { dir: "auto" }, scalePoint(n, poll.labels[1])))
     : null;
+  const [before, after] = t("Average {mean} out of {max}", { max: n }).split("{mean}");
   const el = h("div", { class: "p-rating" },
-    h("p", { class: "p-mean" }, `${T.average} `, mean, ` ${T.outOf(n)}`),
+    h("p", { class: "p-mean" }, before, mean, after),
     h("ol", { class: "p-hist" }, cols.map((c) => c.li)), ends);
   return {
     el,
     update(p) {
       const counts = p.results.counts || [];
       const max = Math.max(0, ...counts);
-      setText(mean, p.results.mean ?? "–");
+      setText(mean, p.results.mean === null || p.results.mean === undefined ? "–" : num(p.results.mean));
       cols.forEach((c, i) => {
-        setText(c.count, counts[i] || 0);
+        setText(c.count, num(counts[i] || 0));
         c.fill.style.setProperty("--pct", `${max ? percent(counts[i] || 0, max) : 0}%`);
       });
     },
@@ -269,7 +262,7 @@ function cloudView() {
     if (key === lastKey) return;
     lastKey = key;
     if (!words.length) {
-      el.replaceChildren(h("p", { class: "p-cloud-empty" }, T.noWords));
+      el.replaceChildren(h("p", { class: "p-cloud-empty" }, t("Words will appear here as people answer.")));
       spans.clear();
       return;
     }
@@ -286,7 +279,7 @@ function cloudView() {
       keep.add(p.word.text);
       span.style.fontSize = `${p.size}px`;
       span.style.transform = `translate(${Math.round(p.x + p.size * 0.25)}px, ${Math.round(p.y)}px)`;
-      span.title = String(p.word.count);
+      span.title = num(p.word.count);
     }
     for (const [text, span] of spans) {
       if (!keep.has(text)) {
@@ -326,10 +319,10 @@ function renderNotes() {
   if (shownNote !== note.id) {
     shownNote = note.id;
     setText(els.noteMsg, "");
-    say(T.newNote);
+    say(t("New note from the moderator."));
   }
   setText(els.noteText, note.text);
-  setText(els.noteMore, open.length > 1 ? T.more(open.length - 1) : "");
+  setText(els.noteMore, open.length > 1 ? nt("(+{n} more)", "(+{n} more)", open.length - 1) : "");
 }
 
 els.noteAck.addEventListener("click", async () => {
@@ -342,7 +335,7 @@ els.noteAck.addEventListener("click", async () => {
     live.notes.set(id, r.data);
     live.notify(r.data);
   } else {
-    setText(els.noteMsg, r.message || T.ackFailed);
+    setText(els.noteMsg, r.message || t("Could not acknowledge the note. Try again."));
   }
 });
 
@@ -355,7 +348,11 @@ function render() {
 }
 const schedule = scheduler(render);
 
-live.subscribe((type) => {
+// Announced to screen readers: what goes on screen (a question, a poll), never each vote.
+let wasHighlighted = live.event.highlighted;
+let wasPresenting = live.event.presenting_poll;
+
+live.subscribe((type, data) => {
   if (type === "event.deleted") {
     els.stage.hidden = true;
     els.notes.hidden = true;
@@ -366,8 +363,55 @@ live.subscribe((type) => {
     token = null;
     session.remove(TOKEN_KEY);
   }
+  if (type === "event.updated") {
+    const ev = live.event;
+    if (ev.highlighted && ev.highlighted !== wasHighlighted) {
+      const q = live.questions.get(ev.highlighted);
+      if (q) say(t("On screen now: {question}", { question: q.text }));
+    }
+    if (ev.presenting_poll && ev.presenting_poll !== wasPresenting) {
+      const p = live.polls.get(ev.presenting_poll);
+      if (p) say(t("Poll on screen: {title}", { title: p.title }));
+    }
+    wasHighlighted = ev.highlighted;
+    wasPresenting = ev.presenting_poll;
+    // The organiser changed the screen's language: follow, unless this screen was given one in its address.
+    if (data?.language && data.language !== lang && !new URLSearchParams(location.search).has("lang")) {
+      location.reload();
+      return;
+    }
+  }
   schedule();
 });
+
+// -- projector settings: high contrast and text size, remembered on this device ------------------
+
+const CONTRAST_KEY = "floor:present:contrast";
+const SCALE_KEY = "floor:present:scale";
+const SCALES = [0.85, 1, 1.2, 1.45, 1.75];
+let scaleIndex = Math.max(0, SCALES.indexOf(local.get(SCALE_KEY, 1)));
+const contrastButton = $("#contrast");
+
+function applyContrast(on) {
+  document.documentElement.classList.toggle("high-contrast", on);
+  contrastButton.setAttribute("aria-pressed", String(on));
+  local.set(CONTRAST_KEY, on);
+}
+
+function applyScale(i) {
+  scaleIndex = Math.min(SCALES.length - 1, Math.max(0, i));
+  document.documentElement.style.setProperty("--p-scale", String(SCALES[scaleIndex]));
+  local.set(SCALE_KEY, SCALES[scaleIndex]);
+  $("#text-smaller").disabled = scaleIndex === 0;
+  $("#text-larger").disabled = scaleIndex === SCALES.length - 1;
+  dispatchEvent(new Event("resize")); // the word cloud lays itself out again
+}
+
+contrastButton.addEventListener("click", () => applyContrast(contrastButton.getAttribute("aria-pressed") !== "true"));
+$("#text-smaller").addEventListener("click", () => applyScale(scaleIndex - 1));
+$("#text-larger").addEventListener("click", () => applyScale(scaleIndex + 1));
+applyContrast(local.get(CONTRAST_KEY, false) === true);
+applyScale(scaleIndex);
 
 function toggleFullscreen() {
   if (document.fullscreenElement) document.exitFullscreen?.();
@@ -380,6 +424,15 @@ addEventListener("keydown", (e) => {
   if (e.key === "f" || e.key === "F") {
     e.preventDefault();
     toggleFullscreen();
+  } else if (e.key === "c" || e.key === "C") {
+    e.preventDefault();
+    contrastButton.click();
+  } else if (e.key === "+" || e.key === "=") {
+    e.preventDefault();
+    applyScale(scaleIndex + 1);
+  } else if (e.key === "-" || e.key === "_") {
+    e.preventDefault();
+    applyScale(scaleIndex - 1);
   }
 });
 $("#fullscreen").addEventListener("click", toggleFullscreen);
@@ -392,6 +445,7 @@ addEventListener("mousemove", () => {
   idleTimer = setTimeout(() => els.body.classList.add("idle"), 3000);
 });
 
-bindIndicator(live, $("#live"), { presenceEl: els.presence, presenceText: T.connected });
+bindIndicator(live, $("#live"), { presenceEl: els.presence,
+  presenceText: (n) => nt("{n} connected", "{n} connected", n) });
 render();
 live.start();

@@ -1,10 +1,40 @@
 // Small DOM and HTTP helpers shared by every screen. User text only ever goes through textContent.
+import { nt, t } from "./i18n.js";
 
-const T = {
-  network: "No connection. Check your network and try again.",
-  failed: "Something went wrong. Please try again.",
-  retryIn: (s) => `Please wait ${s} seconds before trying again.`,
-};
+/** What people read when the API says no: by the error's code, else by its status (the server speaks English). */
+export function errorText(code, status) {
+  switch (code) {
+    case "questions_closed": return t("Questions are paused by the moderator.");
+    case "not_votable": return t("Only approved questions can be upvoted.");
+    case "poll_closed": return t("This poll is closed.");
+    case "poll_has_answers": return t("A poll that has answers cannot be edited; reset it first.");
+    case "too_short": return t("That is too short.");
+    case "too_long": return t("That is too long.");
+    case "invalid_text": return t("The text contains a character that is not allowed.");
+    case "invalid_choices": return t("Check your choices and try again.");
+    case "invalid_options": return t("Write 2 to 12 options, one per line.");
+    case "invalid_words": return t("Type at least one word.");
+    case "invalid_code": return t("Codes are 3 to 32 lowercase letters, digits or dashes.");
+    case "code_taken": return t("This event code is already taken.");
+    case "merged": return t("This question was merged into another one.");
+    case "invalid_transition": return t("This question has changed in the meantime; nothing was done.");
+    case "busy": return t("Someone else is changing this right now. Please try again.");
+    case "unauthorized": return t("The token is not valid for this event.");
+    case "forbidden": return t("You are not allowed to do this.");
+    case "not_found": return t("Not found: it may have been deleted.");
+    case "rate_limited": return t("Too many requests.");
+    case "unavailable": return t("Floor is briefly unavailable. Nothing was changed. Please try again in a moment.");
+    default: break;
+  }
+  if (status === 413) return t("That is too long.");
+  if (status === 401) return t("The token is not valid for this event.");
+  if (status === 403) return t("You are not allowed to do this.");
+  if (status === 404) return t("Not found: it may have been deleted.");
+  if (status === 429) return t("Too many requests.");
+  if (status >= 500) return t("Floor is briefly unavailable. Nothing was changed. Please try again in a moment.");
+  if (status === 409) return t("That conflicts with a change made in the meantime. Please try again.");
+  return t("Something went wrong. Please try again.");
+}
 
 /** Build an element: h("p", {class: "x", dir: "auto"}, "text", child). Strings become text nodes. */
 export function h(tag, attrs = {}, ...children) {
@@ -32,6 +62,15 @@ function append(el, children) {
 export function setText(el, value) {
   const s = value === null || value === undefined ? "" : String(value);
   if (el.textContent !== s) el.textContent = s;
+}
+
+/** Mark user text with the language its author gave, so screen readers pronounce it right. */
+export function setLang(el, code) {
+  if (code) {
+    if (el.getAttribute("lang") !== code) el.setAttribute("lang", code);
+  } else if (el.hasAttribute("lang")) {
+    el.removeAttribute("lang");
+  }
 }
 
 export function $(selector, root = document) {
@@ -69,7 +108,7 @@ export function reconcile(parent, nodes) {
 
 /**
  * fetch() with JSON in and out. Never throws: returns {ok, status, data, message, retryAfter, network}.
- * `message` is the server's error message (or a generic one) for anything that is not ok.
+ * `message` says what went wrong in the page's language (see errorText) for anything that is not ok.
  */
 export async function api(method, url, { body, token, timeout = 15000 } = {}) {
   const headers = { Accept: "application/json" };
@@ -88,7 +127,7 @@ export async function api(method, url, { body, token, timeout = 15000 } = {}) {
     });
   } catch {
     clearTimeout(timer);
-    return { ok: false, status: 0, network: true, message: T.network };
+    return { ok: false, status: 0, network: true, message: t("No connection. Check your network and try again.") };
   }
   clearTimeout(timer);
   let data = null;
@@ -101,9 +140,13 @@ export async function api(method, url, { body, token, timeout = 15000 } = {}) {
   }
   const retryAfter = Number(res.headers.get("Retry-After")) || 0;
   if (res.ok) return { ok: true, status: res.status, data };
-  let message = data?.error?.message || T.failed;
-  if (res.status === 429 && retryAfter) message = `${message} ${T.retryIn(retryAfter)}`;
-  return { ok: false, status: res.status, data, message, retryAfter, code: data?.error?.code };
+  const code = data?.error?.code;
+  let message = errorText(code, res.status);
+  if (res.status === 429 && retryAfter) {
+    message = `${message} ${nt("Please wait {n} second before trying again.", "Please wait {n} seconds before trying again.",
+      retryAfter)}`;
+  }
+  return { ok: false, status: res.status, data, message, retryAfter, code };
 }
 
 /** One polite live region; messages within `gap` ms are merged so screen readers are never flooded. */

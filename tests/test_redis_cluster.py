@@ -22,6 +22,9 @@ from tests.test_broker_contract import (  # noqa: F401 - the contract tests run 
     test_subscription_is_reference_counted_and_cleaned_up,
 )
 from tests.test_store_contract import (  # noqa: F401
+    test_a_second_question_with_the_same_idempotency_key_is_refused_and_nothing_is_written,
+    test_audit_records_are_committed_with_their_change_and_read_oldest_first,
+    test_bans_and_held_questions_survive_a_round_trip,
     test_changes_since_a_future_seq_or_unknown_event_is_none,
     test_commit_numbers_changes_and_logs_them_in_order,
     test_deleting_an_event_leaves_nothing,
@@ -38,6 +41,7 @@ from tests.test_store_contract import (  # noqa: F401
     test_reset_and_delete_poll_drop_answers,
     test_stale_write_is_refused_whole,
     test_state_reads_everything_at_one_seq,
+    test_the_audit_log_keeps_the_newest_records,
     test_votes_are_idempotent_per_participant,
 )
 

@@ -10,7 +10,7 @@ import pytest
 
 from qa.domain.errors import Conflict
 from qa.domain.model import Event, Note, PendingChange, Poll, PollKind, Question, Status
-from qa.store.base import StaleWrite, Store, Write
+from qa.store.base import DuplicateQuestion, StaleWrite, Store, Write
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -232,14 +232,74 @@ async def test_idempotency_key_finds_the_earlier_question(store: Store) -> None:
     assert await store.find_question("panel", "bob", "k-123456789") is None
 
 
+async def test_a_second_question_with_the_same_idempotency_key_is_refused_and_nothing_is_written(
+        store: Store) -> None:
+    await store.create_event(make_event())
+    first = make_question(1, author="alice")
+    first.client_id = "k-123456789"
+    await store.commit("panel", Write([created(first)], questions=[first]))
+    again = make_question(2, author="alice")
+    again.client_id = "k-123456789"
+    with pytest.raises(DuplicateQuestion):
+        await store.commit("panel", Write([created(again)], questions=[again]))
+    assert await store.get_question("panel", 2) is None
+    assert await store.seq("panel") == 1
+    other = make_question(3, author="bob")  # the key is the author's own: another participant may reuse it
+    other.client_id = "k-123456789"
+    await store.commit("panel", Write([created(other)], questions=[other]))
+    assert (await store.get_question("panel", 3)) is not None
+
+
+def audit_entry(n: int) -> dict[str, object]:
+    return {"at": 1700000000.0 + n, "who": "moderator", "key": "abc123def456", "action": "question.approve",
+            "target": {"question": n}}
+
+
+async def test_audit_records_are_committed_with_their_change_and_read_oldest_first(store: Store) -> None:
+    (q,) = await with_questions(store, 1)
+    assert await store.audit_log("panel") == []
+    q.status = Status.APPROVED
+    await store.commit("panel", Write([PendingChange("question.updated", {"question": q.to_dict()})],
+                                      questions=[q], audit=[audit_entry(1)]))
+    await store.commit("panel", Write([], audit=[audit_entry(2), audit_entry(3)]))  # an action that changed nothing
+    assert await store.audit_log("panel") == [audit_entry(1), audit_entry(2), audit_entry(3)]
+    stale = make_question(q.id)  # rev 0: refused, and so is its audit record
+    with pytest.raises(StaleWrite):
+        await store.commit("panel", Write([created(stale)], questions=[stale], audit=[audit_entry(9)]))
+    assert len(await store.audit_log("panel")) == 3
+    assert await store.audit_log("other") == []
+
+
+async def test_the_audit_log_keeps_the_newest_records(store: Store) -> None:
+    await store.create_event(make_event())
+    store.audit_max = 3  # type: ignore[attr-defined]
+    for n in range(5):
+        await store.commit("panel", Write([], audit=[audit_entry(n)]))
+    assert [e["target"] for e in await store.audit_log("panel")] == [{"question": n} for n in (2, 3, 4)]
+
+
+async def test_bans_and_held_questions_survive_a_round_trip(store: Store) -> None:
+    event = make_event()
+    event.banned = ["0123456789"]
+    await store.create_event(event)
+    q = make_question(1, status=Status.REJECTED)
+    q.held = True
+    await store.commit("panel", Write([created(q)], questions=[q]))
+    got, held = await store.get_event("panel"), await store.get_question("panel", 1)
+    assert got is not None and got.banned == ["0123456789"]
+    assert held is not None and held.held and held.status is Status.REJECTED
+
+
 async def test_deleting_an_event_leaves_nothing(store: Store) -> None:
     (q,) = await with_questions(store, 1)
     await store.vote("panel", q.id, "alice", True)
     poll = Poll(id=1, title="Pick", kind=PollKind.SINGLE, created_at=time.time(), options=["A", "B"])
     await store.commit("panel", Write([PendingChange("poll.created", {"poll": poll.to_dict()})], polls=[poll]))
     await store.answer("panel", 1, "alice", ["0"])
+    await store.commit("panel", Write([], audit=[audit_entry(1)]))
     assert await store.delete_event("panel") is True
     assert await store.get_event("panel") is None
+    assert await store.audit_log("panel") == []
     assert await store.state("panel") is None
     assert await store.voted("panel", "alice") == set()
     assert await store.answers_of("panel", "alice") == {}

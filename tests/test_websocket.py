@@ -405,12 +405,16 @@ def test_an_oversize_message_closes_the_socket_with_1009(floor: Floor, event: di
     assert closed.value.code == 1009
 
 
-def test_a_flooding_client_is_closed_with_1008(settings: Settings) -> None:
+def test_a_flooding_client_is_rate_limited_then_closed_with_1008(settings: Settings) -> None:
     with Floor(replace(settings, ws_messages_per_10s=5)) as floor:
         floor.create_event(code="panel")
         with floor.participant().websocket_connect(WS) as ws:
             snapshot_of(ws)
             for _ in range(6):
+                ws.send_json({"type": "ping"})
+            refused = frames_until(ws, of_type("error", code="rate_limited"))[-1]
+            assert refused["data"]["retry_after"] >= 1
+            for _ in range(5):
                 ws.send_json({"type": "ping"})
             with pytest.raises(WebSocketDisconnect) as closed:
                 frames_until(ws, lambda f: False)

@@ -31,3 +31,4 @@ class Limits:
     blocked_word_max: int = 40
     polls_max: int = 200
     questions_max: int = 20000
+    bans_max: int = 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -44,6 +45,20 @@ class ResultsVisibility(StrEnum):
 PUBLIC_STATUSES = frozenset({Status.APPROVED, Status.ANSWERED})
 
 
+def participant_tag(participant: str) -> str:
+    """A stable, non-reversible handle so moderators can tell askers apart (and ban) without the cookie id."""
+    return hashlib.sha256(participant.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, for the audit log: the kind of token ("admin", "moderator", "presenter") and a short
+    fingerprint of it, never the token."""
+
+    role: str
+    key: str
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who a snapshot or an event is shaped for."""
@@ -83,6 +98,7 @@ class Event:
     timezone: str = "UTC"
     policy_text: str = ""
     blocked_words: list[str] = field(default_factory=list)
+    banned: list[str] = field(default_factory=list)  # participant tags whose new questions are held
     retention_days: int = 30
     ends_at: float | None = None  # retention counts from here (or from creation when unset)
     overlay_hidden: bool = False
@@ -113,6 +129,7 @@ class Question:
     segment: int | None = None
     language: str | None = None
     flagged: bool = False
+    held: bool = False  # from a banned participant: rejected for everyone, shown to its asker as pending
     merged_into: int | None = None
     answered_at: float | None = None
     client_id: str | None = None  # the asker's idempotency key: a retried send never asks twice

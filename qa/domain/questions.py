@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from qa.domain import fields, text
 from qa.domain.errors import Conflict, Invalid, NotFound
 from qa.domain.limits import Limits
-from qa.domain.model import Event, Question, Status
+from qa.domain.model import Event, Question, Status, participant_tag
 
 ASK_FIELDS = ("text", "name", "affiliation", "anonymous", "language", "client_id")
 ACTIONS = ("approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore", "edit", "merge", "move")
+BAN_ACTIONS = ("ban", "unban")  # act on the asker, not only on this question
+TAG = re.compile(r"^[0-9a-f]{10}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -33,9 +35,13 @@ def new_question(qid: int, body: object, *, author: str, event: Event, now: floa
     if language is not None and (not isinstance(language, str) or not LANGUAGE.match(language)):
         raise Invalid("language must be a language tag such as 'en' or 'zh-Hans'.", "invalid_language")
     flagged = contains_blocked_word(body_text, event.blocked_words)
+    held = participant_tag(author) in event.banned
     status = Status.APPROVED if event.moderation == "post" and not flagged else Status.PENDING
+    if held:
+        status = Status.REJECTED  # silently: its asker still sees it as pending (views.question_view)
     return Question(id=qid, text=body_text, author=author, created_at=now, status=status, name=name,
-                    affiliation=affiliation, segment=event.active_segment, language=language, flagged=flagged)
+                    affiliation=affiliation, segment=event.active_segment, language=language, flagged=flagged,
+                    held=held)
 
 
 def contains_blocked_word(body: str, blocked: list[str]) -> bool:
@@ -135,8 +141,35 @@ def moderate(event: Event, question: Question, body: object, *, related: dict[in
         if segment is not None and not any(s.id == segment for s in ev.segments):
             raise NotFound("Unknown segment.")
         q.segment = segment
+    if q.status is not Status.REJECTED:
+        q.held = False  # a moderator let it through (or archived it): it is no longer a banned asker's secret
     q.rev = question.rev
     out.questions.insert(0, (q, before))
+    return out
+
+
+def ban(event: Event, tag: str, questions: list[Question], *, on: bool, limits: Limits) -> Moderation:
+    """Ban (or unban) a participant by tag. Banning holds their pending questions (out of the queue, still
+    'pending' to them); unbanning puts held questions back in the queue. Approved ones are left to the moderator."""
+    if not isinstance(tag, str) or not TAG.match(tag):
+        raise Invalid("participant must be a participant tag (10 hex digits).", "invalid_participant")
+    ev = dataclasses.replace(event, banned=list(event.banned))
+    out = Moderation()
+    if on and tag not in ev.banned:
+        if len(ev.banned) >= limits.bans_max:
+            raise Conflict(f"An event holds at most {limits.bans_max} bans.", "too_many_bans")
+        ev.banned.append(tag)
+        out.event = ev
+    elif not on and tag in ev.banned:
+        ev.banned.remove(tag)
+        out.event = ev
+    for q in questions:
+        if participant_tag(q.author) != tag:
+            continue
+        if on and q.status is Status.PENDING:
+            out.questions.append((dataclasses.replace(q, status=Status.REJECTED, held=True), q.status))
+        elif not on and q.status is Status.REJECTED and q.held:
+            out.questions.append((dataclasses.replace(q, status=Status.PENDING, held=False), q.status))
     return out
 
 

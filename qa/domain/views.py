@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,10 @@ from qa.domain.model import (
     Role,
     Status,
     Viewer,
+    participant_tag,
 )
+
+__all__ = ["participant_tag"]
 
 
 def iso(ts: float | None) -> str | None:
@@ -29,29 +31,33 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def participant_tag(participant: str) -> str:
-    """A stable, non-reversible handle so moderators can tell askers apart (and ban) without the cookie id."""
-    return hashlib.sha256(participant.encode()).hexdigest()[:10]
-
-
 # -- questions -------------------------------------------------------------------------------------
 
-def question_visible(status: Status, author: str, viewer: Viewer) -> bool:
+def question_visible(status: Status, author: str, viewer: Viewer, held: bool = False) -> bool:
     if viewer.role is Role.MODERATOR or status in PUBLIC_STATUSES:
         return True
     own = viewer.role is Role.ATTENDEE and viewer.participant is not None and author == viewer.participant
-    return own and status in (Status.PENDING, Status.MERGED)
+    return own and (status in (Status.PENDING, Status.MERGED) or _shadowed(status, held))
+
+
+def _shadowed(status: Status, held: bool) -> bool:
+    """A banned participant's question: rejected for everyone else, still 'pending' in its asker's eyes."""
+    return held and status is Status.REJECTED
 
 
 def question_view(q: Question, viewer: Viewer, voted: bool) -> dict[str, Any]:
+    status = q.status.value
+    if viewer.role is not Role.MODERATOR and _shadowed(q.status, q.held):
+        status = Status.PENDING.value
     view: dict[str, Any] = {
-        "id": q.id, "text": q.text, "name": q.name, "affiliation": q.affiliation, "status": q.status.value,
+        "id": q.id, "text": q.text, "name": q.name, "affiliation": q.affiliation, "status": status,
         "votes": q.votes, "highlighted": q.highlighted, "segment": q.segment, "created_at": iso(q.created_at),
         "mine": viewer.participant is not None and q.author == viewer.participant, "voted": voted,
         "language": q.language, "answered_at": iso(q.answered_at), "merged_into": q.merged_into,
     }
     if viewer.role is Role.MODERATOR:
-        view.update(original_text=q.original_text, flagged=q.flagged, participant=participant_tag(q.author))
+        view.update(original_text=q.original_text, flagged=q.flagged, held=q.held,
+                    participant=participant_tag(q.author))
     return view
 
 
@@ -94,9 +100,15 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "timer": event.timer, "created_at": iso(event.created_at), "epoch": event.epoch,
     }
     if viewer.role is Role.MODERATOR:
-        view.update(blocked_words=event.blocked_words, retention_days=event.retention_days,
+        view.update(blocked_words=event.blocked_words, banned=event.banned, retention_days=event.retention_days,
                     presenter_token=event.presenter_token)
     return view
+
+
+def audit_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """One audit record as moderators read it: when, who (kind of token and its fingerprint), what, on what."""
+    return {"at": iso(entry.get("at")), "who": entry.get("who"), "key": entry.get("key"),
+            "action": entry.get("action"), "target": entry.get("target")}
 
 
 def note_view(note: Note) -> dict[str, Any]:
@@ -112,6 +124,7 @@ def stats(questions: list[Question]) -> dict[str, int]:
         "answered": sum(q.status is Status.ANSWERED for q in live),
         "rejected": sum(q.status is Status.REJECTED for q in live),
         "archived": sum(q.status is Status.ARCHIVED for q in live),
+        "held": sum(_shadowed(q.status, q.held) for q in live),
     }
 
 
@@ -122,7 +135,7 @@ def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, Po
     snap: dict[str, Any] = {
         "event": event_view(event, viewer),
         "questions": [question_view(q, viewer, q.id in voted) for q in questions
-                      if question_visible(q.status, q.author, viewer)],
+                      if question_visible(q.status, q.author, viewer, q.held)],
         "polls": [poll_view(p, t, viewer, answers.get(p.id)) for p, t in polls if poll_visible(p, viewer)],
         "seq": seq,
         "viewer": {"role": viewer.role.value, "backstage": viewer.backstage},
@@ -151,8 +164,8 @@ def project(change: Change, viewer: Viewer, voted: bool = False) -> tuple[str, d
     if kind.startswith("question."):
         q = Question.from_dict(data["question"])
         was = data.get("was")
-        now_visible = kind != "question.deleted" and question_visible(q.status, q.author, viewer)
-        before = was is not None and question_visible(Status(was), q.author, viewer)
+        now_visible = kind != "question.deleted" and question_visible(q.status, q.author, viewer, q.held)
+        before = was is not None and question_visible(Status(was), q.author, viewer, bool(data.get("was_held")))
         if now_visible:
             return ("question.updated" if before else "question.created"), question_view(q, viewer, voted)
         if before:

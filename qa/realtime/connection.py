@@ -33,6 +33,7 @@ class Connection:
         self.maxsize = maxsize
         self.state = ConnState.SYNCING
         self.voted: set[int] = set()
+        self.credential: str | None = None  # fingerprint of the token that made this a moderator's or presenter's
         self.sent_seq = 0
         self._queue: deque[str] = deque()
         self._held: list[tuple[int, str, bool]] = []

@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 
 from qa.broker.base import RESYNC, Broker
-from qa.domain import views
+from qa.domain import tokens, views
 from qa.domain.errors import Unavailable
-from qa.domain.model import Change, Role, Viewer
+from qa.domain.model import Change, Event, Role, Viewer
 from qa.realtime import notices
 from qa.realtime.connection import Connection
 from qa.settings import Settings
@@ -27,6 +27,7 @@ from qa.store.base import Store
 
 log = logging.getLogger("floor.hub")
 SAFETY_POLL_SECONDS = 5.0  # how often a room checks the store's seq in case a doorbell was lost
+REVOKED = 1008  # policy: the token this socket authenticated with was rotated away
 
 
 def frame(kind: str, seq: int, data: Any) -> str:
@@ -222,6 +223,8 @@ class Room:
     # -- fan-out -------------------------------------------------------------------------------------
     def fan_out(self, change: Change) -> None:
         """Serialise once per kind of viewer (role, backstage, asker?, voted?) and queue to each."""
+        if change.type == "event.updated":
+            self.hub.revoke_stale(self, Event.from_dict(change.data["event"]))
         author = views.change_author(change)
         subject = views.change_subject(change)
         cache: dict[tuple[Any, ...], str | None] = {}
@@ -380,6 +383,9 @@ class Hub:
                 conn.send_direct(frame("error", room.last_seq, {"code": "not_found", "message": "No such event."}))
                 conn.close_when_sent(1000, "event not found")  # after the error frame, not instead of it
                 return
+            if not self.still_authorised(conn, state.event):
+                conn.abort(REVOKED, "token no longer valid")
+                return
             answers = await store.answers_of(room.code, viewer.participant) if viewer.participant else {}
             snap = views.snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer,
                                   conn.voted, answers)
@@ -399,6 +405,18 @@ class Hub:
         room.add(conn)
         conn.resync()
         await self.sync(room, conn, None)
+
+    def still_authorised(self, conn: Connection, event: Event) -> bool:
+        """A socket that authenticated with a token keeps its role only while that token still grants it."""
+        if conn.credential is None:
+            return True
+        return tokens.role_for_fingerprint(conn.credential, event, self.settings.admin_token) is conn.viewer.role
+
+    def revoke_stale(self, room: Room, event: Event) -> None:
+        """After a token rotation (on any instance), close every socket of this room that used the old token."""
+        for conn in list(room.connections):
+            if not self.still_authorised(conn, event):
+                conn.abort(REVOKED, "token no longer valid")
 
     async def close_all(self, code: int, reason: str) -> None:
         for room in list(self.rooms.values()):

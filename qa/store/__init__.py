@@ -14,7 +14,8 @@ def create_store(settings: Settings) -> Store:
     if settings.redis_url:
         from qa.store.redis import RedisStore
 
-        return RedisStore(settings.redis_url, prefix=settings.redis_prefix, log_max=settings.log_max)
+        return RedisStore(settings.redis_url, prefix=settings.redis_prefix, log_max=settings.log_max,
+                          audit_max=settings.audit_max)
     from qa.store.sqlite import SqliteStore
 
-    return SqliteStore(settings.data_dir / "floor.sqlite3", log_max=settings.log_max)
+    return SqliteStore(settings.data_dir / "floor.sqlite3", log_max=settings.log_max, audit_max=settings.audit_max)

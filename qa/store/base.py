@@ -5,12 +5,17 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from qa.domain.model import Change, Event, Note, PendingChange, Poll, PollTally, Question
 
 
 class StaleWrite(Exception):
     """An entity changed between read and commit; the command re-reads and tries again."""
+
+
+class DuplicateQuestion(Exception):
+    """A new question reuses its author's idempotency key (client_id): the write was refused, nothing stored."""
 
 
 @dataclass
@@ -30,6 +35,7 @@ class Write:
     delete_polls: list[int] = field(default_factory=list)
     reset_polls: list[int] = field(default_factory=list)
     merge_votes: tuple[int, int] | None = None  # (source, target): union the voters into target
+    audit: list[dict[str, Any]] = field(default_factory=list)  # moderator actions, recorded with their change
 
 
 @dataclass
@@ -48,10 +54,10 @@ class Store(abc.ABC):
 
     publishes_changes: bool = False  # True when a commit also publishes to the broker atomically
 
-    async def open(self) -> None:
+    async def open(self) -> None:  # noqa: B027 - optional hook
         """Connect and prepare (create tables, load scripts)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
     @abc.abstractmethod
@@ -103,7 +109,13 @@ class Store(abc.ABC):
 
     # -- writing ---------------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def commit(self, code: str, write: Write) -> list[Change]: ...
+    async def commit(self, code: str, write: Write) -> list[Change]:
+        """Raise StaleWrite on a rev mismatch, DuplicateQuestion when a new question's (author, client_id) is
+        already taken in this event; in either case nothing is written."""
+
+    @abc.abstractmethod
+    async def audit_log(self, code: str) -> list[dict[str, Any]]:
+        """The event's audit records, oldest first (the newest `audit_max` are kept); [] for an unknown event."""
 
     # -- counters: idempotent per participant, never read-modify-write in Python -----------------------
     @abc.abstractmethod

@@ -11,6 +11,7 @@ scripts derive the event's keys from one base name, which is only allowed becaus
     {prefix}:{code}:cid       hash: author NUL client_id -> question id (idempotent asks)
     {prefix}:{code}:p / :n    hashes: poll id / note id -> JSON
     {prefix}:{code}:log       stream of changes, entry id = seq, capped at log_max
+    {prefix}:{code}:audit     list of moderator actions (JSON), oldest first, capped at audit_max
     {prefix}:{code}:presence  hash: instance -> "count expiry_ms"
     {prefix}:{code}:voters:Q  set of participants;  :voted:P  set of question ids
     {prefix}:{code}:pa:POLL   hash participant -> keys JSON;  :pc:POLL  hash key -> count;  :mine:P  pid -> keys
@@ -29,7 +30,7 @@ from qa.domain.errors import Conflict, NotFound
 from qa.domain.model import Change, Event, Note, Poll, PollTally, Question
 from qa.realtime import notices
 from qa.redisconn import ERRORS, connect, unavailable
-from qa.store.base import EventState, StaleWrite, Store, Write
+from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
 
 # Shared by the scripts: KEYS[1] is the event hash, ARGV[1] the event's key base "{prefix}:{code}:".
 _PRELUDE = """
@@ -55,7 +56,7 @@ return redis.call('HINCRBY', base .. 'ids', ARGV[2], 1)
 _DELETE = _PRELUDE + """
 local found = redis.call('EXISTS', ev)
 for _, key in ipairs(redis.call('SMEMBERS', base .. 'keys')) do redis.call('UNLINK', key) end
-for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 'log', 'presence', 'keys'}) do
+for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 'log', 'audit', 'presence', 'keys'}) do
   redis.call('UNLINK', base .. name)
 end
 return found
@@ -82,6 +83,10 @@ end
 if plan.event and not check('e', ev, 'data', plan.event[1]) then return {'stale', 'event'} end
 for _, q in ipairs(plan.questions) do
   if not check('q', base .. 'q', q[1], q[2]) then return {'stale', 'question ' .. q[1]} end
+  if q[5] ~= '' and redis.call('HEXISTS', base .. 'q', q[1]) == 0
+     and redis.call('HEXISTS', base .. 'cid', q[4] .. '\\0' .. q[5]) == 1 then
+    return {'dup', q[5]}
+  end
 end
 for _, p in ipairs(plan.polls) do
   if not check('p', base .. 'p', p[1], p[2]) then return {'stale', 'poll ' .. p[1]} end
@@ -144,6 +149,10 @@ if plan.merge then
       redis.call('HSET', base .. 'qv', id, redis.call('SCARD', base .. 'voters:' .. id))
     end
   end
+end
+if #plan.audit > 0 then
+  for _, entry in ipairs(plan.audit) do redis.call('RPUSH', base .. 'audit', entry) end
+  redis.call('LTRIM', base .. 'audit', -tonumber(plan.audit_max), -1)
 end
 local first = nil
 for _, c in ipairs(plan.changes) do
@@ -262,10 +271,11 @@ _SCRIPTS = {"create": _CREATE, "next_id": _NEXT_ID, "delete": _DELETE, "commit":
 class RedisStore(Store):
     publishes_changes = True  # the commit script publishes each change itself
 
-    def __init__(self, url: str, *, prefix: str = "floor", log_max: int = 1000) -> None:
+    def __init__(self, url: str, *, prefix: str = "floor", log_max: int = 1000, audit_max: int = 10000) -> None:
         self.url = url
         self.prefix = prefix
         self.log_max = log_max
+        self.audit_max = audit_max
         self.client: Any = None
         self.cluster = False
         self._scripts: dict[str, Any] = {}
@@ -407,6 +417,8 @@ class RedisStore(Store):
             "delete_polls": write.delete_polls,
             "reset_polls": write.reset_polls,
             "changes": [[c.type, _dump(c.data)] for c in write.changes],
+            "audit": [_dump(e) for e in write.audit],
+            "audit_max": self.audit_max,
         }
         if write.event is not None:
             plan["event"] = [write.event.rev, _dump(write.event.to_dict() | {"rev": write.event.rev + 1})]
@@ -420,6 +432,8 @@ class RedisStore(Store):
             raise NotFound("No event with this code.")  # deleted, or lost with a Redis that came back empty
         if status == "stale":
             raise StaleWrite(f"stored {result[1].decode()} changed")
+        if status == "dup":
+            raise DuplicateQuestion(result[1].decode())
         if write.event is not None:
             write.event.rev += 1
         for q, votes in zip(write.questions, result[2], strict=True):
@@ -429,6 +443,10 @@ class RedisStore(Store):
             entity.rev += 1
         first = int(result[1])
         return [Change(first + i, c.type, c.data) for i, c in enumerate(write.changes)]
+
+    async def audit_log(self, code: str) -> list[dict[str, Any]]:
+        raw = await self._do(self._client.lrange(self._base(code) + "audit", 0, -1))
+        return [orjson.loads(entry) for entry in raw]
 
     # -- counters ------------------------------------------------------------------------------------
     async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:

@@ -16,7 +16,7 @@ import orjson
 
 from qa.domain.errors import Conflict, Unavailable
 from qa.domain.model import Change, Event, Note, Poll, PollTally, Question
-from qa.store.base import EventState, StaleWrite, Store, Write
+from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (code TEXT PRIMARY KEY, data TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0,
@@ -37,14 +37,17 @@ CREATE TABLE IF NOT EXISTS poll_counts (code TEXT, pid INTEGER, key TEXT, count 
 CREATE TABLE IF NOT EXISTS notes (code TEXT, id INTEGER, data TEXT NOT NULL, PRIMARY KEY (code, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log (code TEXT, seq INTEGER, type TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (code, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (code TEXT, n INTEGER, data TEXT NOT NULL, PRIMARY KEY (code, n)) WITHOUT ROWID;
 """
-_PER_EVENT_TABLES = ("ids", "questions", "votes", "polls", "poll_answers", "poll_counts", "notes", "log", "events")
+_PER_EVENT_TABLES = ("ids", "questions", "votes", "polls", "poll_answers", "poll_counts", "notes", "log", "audit",
+                     "events")
 
 
 class SqliteStore(Store):
-    def __init__(self, path: Path | str, *, log_max: int = 1000) -> None:
+    def __init__(self, path: Path | str, *, log_max: int = 1000, audit_max: int = 10000) -> None:
         self.path = Path(path)
         self.log_max = log_max
+        self.audit_max = audit_max
         self._db: sqlite3.Connection | None = None
         self._presence: dict[str, tuple[int, float]] = {}
 
@@ -194,12 +197,28 @@ class SqliteStore(Store):
             db.execute("UPDATE events SET seq = ? WHERE code = ?", (seq, code))
             if changes and seq % 64 == 0:
                 db.execute("DELETE FROM log WHERE code = ? AND seq <= ?", (code, seq - self.log_max))
+            if write.audit:
+                self._append_audit(db, code, write.audit)
         return changes
+
+    def _append_audit(self, db: sqlite3.Connection, code: str, entries: list[dict[str, Any]]) -> None:
+        last = int(db.execute("SELECT COALESCE(MAX(n), 0) FROM audit WHERE code = ?", (code,)).fetchone()[0])
+        db.executemany("INSERT INTO audit (code, n, data) VALUES (?, ?, ?)",
+                       [(code, last + i, _dump(e)) for i, e in enumerate(entries, start=1)])
+        db.execute("DELETE FROM audit WHERE code = ? AND n <= ?", (code, last + len(entries) - self.audit_max))
+
+    async def audit_log(self, code: str) -> list[dict[str, Any]]:
+        rows = self._all("SELECT data FROM audit WHERE code = ? ORDER BY n", (code,))
+        return [orjson.loads(r[0]) for r in rows]
 
     def _put_question(self, db: sqlite3.Connection, code: str, q: Question) -> None:
         row = db.execute("SELECT data, votes FROM questions WHERE code = ? AND id = ?", (code, q.id)).fetchone()
         if row is None:
             _check_rev(0, q.rev)
+            if q.client_id is not None and db.execute(
+                    "SELECT 1 FROM questions WHERE code = ? AND author = ? AND client_id = ?",
+                    (code, q.author, q.client_id)).fetchone() is not None:
+                raise DuplicateQuestion(q.client_id)
             q.rev = 1
             db.execute("INSERT INTO questions (code, id, data, author, client_id) VALUES (?, ?, ?, ?, ?)",
                        (code, q.id, _dump(q.to_dict()), q.author, q.client_id))

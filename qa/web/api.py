@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -10,9 +11,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from qa.commands import Commands
+from qa.domain import fields
 from qa.domain.errors import Invalid, NotFound
-from qa.domain.model import Event, Role, Viewer
-from qa.domain.views import event_view, note_view, poll_view, question_view, snapshot
+from qa.domain.model import Actor, Event, Role, Viewer
+from qa.domain.views import audit_view, event_view, note_view, poll_view, question_view, snapshot
 from qa.settings import Settings
 from qa.store.base import Store
 from qa.web import exporting
@@ -20,7 +22,7 @@ from qa.web.identity import require_admin, require_moderator, require_presenter,
 from qa.web.security import read_body
 
 MODERATOR = Viewer(Role.MODERATOR, None, backstage=True)
-POLL_ACTIONS = ("open", "close", "reset", "edit", "delete")
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _settings(request: Request) -> Settings:
@@ -82,10 +84,10 @@ async def _event(request: Request) -> Event:
     return await _commands(request).event(request.path_params["code"])
 
 
-async def _moderator_event(request: Request) -> Event:
+async def _moderator_event(request: Request) -> tuple[Event, Actor]:
+    """The event, and who is acting on it: the token is checked on every request, never remembered."""
     event = await _event(request)
-    require_moderator(request.headers, event, _settings(request).admin_token)
-    return event
+    return event, require_moderator(request.headers, event, _settings(request).admin_token)
 
 
 # -- events ----------------------------------------------------------------------------------------
@@ -114,9 +116,19 @@ async def get_event(request: Request) -> Response:
 
 
 async def patch_event(request: Request) -> Response:
-    event = await _moderator_event(request)
-    updated = await _commands(request).update_event(event.code, await json_body(request))
+    event, by = await _moderator_event(request)
+    updated = await _commands(request).update_event(event.code, await json_body(request), by)
     return ok(event_view(updated, MODERATOR))
+
+
+async def rotate(request: Request) -> Response:
+    """A new moderator (or presenter) token; sockets holding the old one are closed (1008) by the hub."""
+    event = await _store(request).get_event(request.path_params["code"])  # its own tokens: 403, not 401
+    by = require_admin(request.headers, _settings(request).admin_token, event)
+    if event is None:
+        raise NotFound("No event with this code.")
+    updated = await _commands(request).rotate(event.code, await json_body(request), by)
+    return ok(organiser_view(request, updated))
 
 
 async def delete_event(request: Request) -> Response:
@@ -132,7 +144,7 @@ async def forget_me(request: Request) -> Response:
 
 
 async def export(request: Request) -> Response:
-    event = await _moderator_event(request)
+    event, _ = await _moderator_event(request)
     fmt = request.query_params.get("format", "json")
     if fmt not in ("json", "csv"):
         raise Invalid("format must be json or csv.", "invalid_format")
@@ -165,38 +177,66 @@ async def vote(request: Request) -> Response:
 
 
 async def queue(request: Request) -> Response:
-    event = await _moderator_event(request)
+    event, _ = await _moderator_event(request)
     state = await _store(request).state(event.code)
     assert state is not None
     return ok([question_view(q, MODERATOR, False) for q in state.questions])
 
 
 async def moderate(request: Request) -> Response:
-    event = await _moderator_event(request)
-    q = await _commands(request).moderate(event.code, request.path_params["qid"], await json_body(request))
+    event, by = await _moderator_event(request)
+    q = await _commands(request).moderate(event.code, request.path_params["qid"], await json_body(request), by)
     return ok(question_view(q, MODERATOR, False))
+
+
+# -- bans and the audit log ------------------------------------------------------------------------
+
+async def list_bans(request: Request) -> Response:
+    event, _ = await _moderator_event(request)
+    return ok({"banned": event.banned})
+
+
+async def add_ban(request: Request) -> Response:
+    event, by = await _moderator_event(request)
+    data = fields.payload(await json_body(request), allowed=("participant",), required=("participant",))
+    updated = await _commands(request).ban(event.code, data["participant"], on=True, by=by)
+    return ok({"banned": updated.banned})
+
+
+async def remove_ban(request: Request) -> Response:
+    event, by = await _moderator_event(request)
+    tag = request.path_params["tag"]
+    if tag not in event.banned:
+        raise NotFound("This participant is not banned.")
+    updated = await _commands(request).ban(event.code, tag, on=False, by=by)
+    return ok({"banned": updated.banned})
+
+
+async def audit(request: Request) -> Response:
+    event, _ = await _moderator_event(request)
+    return ok([audit_view(e) for e in await _store(request).audit_log(event.code)])
 
 
 # -- polls -----------------------------------------------------------------------------------------
 
 async def create_poll(request: Request) -> Response:
-    event = await _moderator_event(request)
-    poll = await _commands(request).create_poll(event.code, await json_body(request))
+    event, by = await _moderator_event(request)
+    poll = await _commands(request).create_poll(event.code, await json_body(request), by)
     tally = await _store(request).tally(event.code, poll.id)
     return ok(poll_view(poll, tally, MODERATOR), 201)
 
 
-async def poll_action(request: Request) -> Response:
-    event = await _moderator_event(request)
-    action = request.path_params.get("action") or {"PATCH": "edit", "DELETE": "delete"}[request.method]
-    if action not in POLL_ACTIONS:
-        raise NotFound("Unknown poll action.")
-    body = await json_body(request) if action == "edit" else None
-    poll = await _commands(request).change_poll(event.code, request.path_params["pid"], action, body)
-    if action == "delete":
-        return Response(status_code=204)
-    tally = await _store(request).tally(event.code, poll.id)
-    return ok(poll_view(poll, tally, MODERATOR))
+def poll_action(action: str) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        event, by = await _moderator_event(request)
+        body = await json_body(request) if action == "edit" else None
+        poll = await _commands(request).change_poll(event.code, request.path_params["pid"], action, body, by)
+        if action == "delete":
+            return Response(status_code=204)
+        tally = await _store(request).tally(event.code, poll.id)
+        return ok(poll_view(poll, tally, MODERATOR))
+
+    return endpoint
 
 
 async def answer(request: Request) -> Response:
@@ -208,59 +248,77 @@ async def answer(request: Request) -> Response:
 
 
 async def present_poll(request: Request) -> Response:
-    event = await _moderator_event(request)
+    event, by = await _moderator_event(request)
     body = await json_body(request)
     updated = await _commands(request).update_event(event.code, {"presenting_poll": body.get("poll")}
-                                                    if isinstance(body, dict) else body)
+                                                    if isinstance(body, dict) else body, by)
     return ok(event_view(updated, MODERATOR))
 
 
 # -- segments and notes ----------------------------------------------------------------------------
 
 async def add_segment(request: Request) -> Response:
-    event = await _moderator_event(request)
-    segment = await _commands(request).add_segment(event.code, await json_body(request))
+    event, by = await _moderator_event(request)
+    segment = await _commands(request).add_segment(event.code, await json_body(request), by)
     return ok(segment.__dict__, 201)
 
 
 async def activate_segment(request: Request) -> Response:
-    event = await _moderator_event(request)
-    updated = await _commands(request).activate_segment(event.code, request.path_params["sid"])
+    event, by = await _moderator_event(request)
+    updated = await _commands(request).activate_segment(event.code, request.path_params["sid"], by)
     return ok(event_view(updated, MODERATOR))
 
 
 async def add_note(request: Request) -> Response:
-    event = await _moderator_event(request)
-    note = await _commands(request).add_note(event.code, await json_body(request))
+    event, by = await _moderator_event(request)
+    note = await _commands(request).add_note(event.code, await json_body(request), by)
     return ok(note_view(note), 201)
 
 
 async def ack_note(request: Request) -> Response:
     event = await _event(request)
-    require_presenter(request.headers, event, _settings(request).admin_token)
-    note = await _commands(request).ack_note(event.code, request.path_params["nid"])
+    by = require_presenter(request.headers, event, _settings(request).admin_token)
+    note = await _commands(request).ack_note(event.code, request.path_params["nid"], by)
     return ok(note_view(note))
 
 
+def resource(path: str, **handlers: Endpoint) -> Route:
+    """One route per path, whatever its methods, so a wrong method is 405 with the path's full Allow header and
+    OPTIONS answers 204 with it (separate routes per method would each claim only their own)."""
+    by_method = {method.upper(): handler for method, handler in handlers.items()}
+    if "GET" in by_method:
+        by_method["HEAD"] = by_method["GET"]
+    allow = ", ".join(sorted({*by_method, "OPTIONS"}))
+
+    async def endpoint(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        return await by_method[request.method](request)
+
+    return Route(path, endpoint, methods=[*by_method, "OPTIONS"])
+
+
 routes = [
-    Route("/api/events", create_event, methods=["POST"]),
-    Route("/api/events", list_events, methods=["GET"]),
-    Route("/api/events/{code}", get_event, methods=["GET"]),
-    Route("/api/events/{code}", patch_event, methods=["PATCH"]),
-    Route("/api/events/{code}", delete_event, methods=["DELETE"]),
-    Route("/api/events/{code}/me", forget_me, methods=["DELETE"]),
-    Route("/api/events/{code}/export", export, methods=["GET"]),
-    Route("/api/events/{code}/questions", ask, methods=["POST"]),
-    Route("/api/events/{code}/questions/{qid:id}/vote", vote, methods=["POST", "DELETE"]),
-    Route("/api/events/{code}/queue", queue, methods=["GET"]),
-    Route("/api/events/{code}/questions/{qid:id}/moderate", moderate, methods=["POST"]),
-    Route("/api/events/{code}/polls", create_poll, methods=["POST"]),
-    Route("/api/events/{code}/polls/{pid:id}/answer", answer, methods=["POST"]),
-    Route("/api/events/{code}/polls/{pid:id}/{action:str}", poll_action, methods=["POST"]),
-    Route("/api/events/{code}/polls/{pid:id}", poll_action, methods=["PATCH", "DELETE"]),
-    Route("/api/events/{code}/present", present_poll, methods=["POST"]),
-    Route("/api/events/{code}/segments", add_segment, methods=["POST"]),
-    Route("/api/events/{code}/segments/{sid:id}/activate", activate_segment, methods=["POST"]),
-    Route("/api/events/{code}/notes", add_note, methods=["POST"]),
-    Route("/api/events/{code}/notes/{nid:id}/ack", ack_note, methods=["POST"]),
+    resource("/api/events", get=list_events, post=create_event),
+    resource("/api/events/{code}", get=get_event, patch=patch_event, delete=delete_event),
+    resource("/api/events/{code}/me", delete=forget_me),
+    resource("/api/events/{code}/export", get=export),
+    resource("/api/events/{code}/rotate", post=rotate),
+    resource("/api/events/{code}/audit", get=audit),
+    resource("/api/events/{code}/bans", get=list_bans, post=add_ban),
+    resource("/api/events/{code}/bans/{tag}", delete=remove_ban),
+    resource("/api/events/{code}/questions", post=ask),
+    resource("/api/events/{code}/questions/{qid:id}/vote", post=vote, delete=vote),
+    resource("/api/events/{code}/queue", get=queue),
+    resource("/api/events/{code}/questions/{qid:id}/moderate", post=moderate),
+    resource("/api/events/{code}/polls", post=create_poll),
+    resource("/api/events/{code}/polls/{pid:id}", patch=poll_action("edit"), delete=poll_action("delete")),
+    resource("/api/events/{code}/polls/{pid:id}/answer", post=answer),
+    *(resource(f"/api/events/{{code}}/polls/{{pid:id}}/{action}", post=poll_action(action))
+      for action in ("open", "close", "reset", "edit", "delete")),
+    resource("/api/events/{code}/present", post=present_poll),
+    resource("/api/events/{code}/segments", post=add_segment),
+    resource("/api/events/{code}/segments/{sid:id}/activate", post=activate_segment),
+    resource("/api/events/{code}/notes", post=add_note),
+    resource("/api/events/{code}/notes/{nid:id}/ack", post=ack_note),
 ]

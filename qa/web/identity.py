@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from itsdangerous import BadSignature, Signer
@@ -10,7 +9,11 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.domain.errors import Forbidden, Unauthorized
-from qa.domain.model import Event, Role, Viewer
+from qa.domain.model import Actor, Event, Role, Viewer
+from qa.domain.tokens import actor_for_token, role_for_token, same
+
+__all__ = ["ParticipantMiddleware", "bearer", "require_admin", "require_moderator", "require_presenter",
+           "role_for_token", "same", "viewer_for"]
 
 COOKIE = "floor_participant"
 COOKIE_MAX_AGE = 400 * 24 * 3600
@@ -77,34 +80,20 @@ def bearer(headers: Headers) -> str | None:
     return token.strip()
 
 
-def same(a: str | None, b: str | None) -> bool:
-    """Constant-time token comparison."""
-    if not a or not b:
-        return False
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def require_admin(headers: Headers, admin_token: str, event: Event | None = None) -> None:
+def require_admin(headers: Headers, admin_token: str, event: Event | None = None) -> Actor:
     """The organiser only; given the event, its own moderator or presenter token is known but not enough (403)."""
     token = bearer(headers)
     if token is None:
         raise Unauthorized("This needs the organiser's token (Authorization: Bearer ...).")
     if same(token, admin_token):
-        return
+        return actor_for_token(token, event, admin_token)  # type: ignore[return-value]
     if event is not None and role_for_token(token, event, admin_token) is not None:
         raise Forbidden("Only the organiser may do this.")
     raise Unauthorized("The organiser token is not valid.")
 
 
-def role_for_token(token: str | None, event: Event, admin_token: str) -> Role | None:
-    if same(token, admin_token) or same(token, event.moderator_token):
-        return Role.MODERATOR
-    if same(token, event.presenter_token):
-        return Role.PRESENTER
-    return None
-
-
-def require_moderator(headers: Headers, event: Event, admin_token: str) -> None:
+def require_moderator(headers: Headers, event: Event, admin_token: str) -> Actor:
+    """The event's moderator token or the admin token, checked on every request (a rotated token fails at once)."""
     token = bearer(headers)
     if token is None:
         raise Unauthorized("This needs the moderator's token (Authorization: Bearer ...).")
@@ -113,14 +102,17 @@ def require_moderator(headers: Headers, event: Event, admin_token: str) -> None:
         raise Unauthorized("The token is not valid for this event.")
     if role is not Role.MODERATOR:
         raise Forbidden("The presenter token cannot moderate.")
+    return actor_for_token(token, event, admin_token)  # type: ignore[return-value]
 
 
-def require_presenter(headers: Headers, event: Event, admin_token: str) -> None:
+def require_presenter(headers: Headers, event: Event, admin_token: str) -> Actor:
     token = bearer(headers)
     if token is None:
         raise Unauthorized("This needs the presenter's or moderator's token.")
-    if role_for_token(token, event, admin_token) is None:
+    actor = actor_for_token(token, event, admin_token)
+    if actor is None:
         raise Unauthorized("The token is not valid for this event.")
+    return actor
 
 
 def viewer_for(headers: Headers, event: Event, admin_token: str, participant: str | None) -> Viewer:

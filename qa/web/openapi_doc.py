@@ -43,7 +43,8 @@ def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None 
 
 
 def _path_param(name: str, integer: bool = False) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999} if integer else {"type": "string", "maxLength": 64}
+    schema: dict[str, Any] = ({"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999} if integer
+                              else {"type": "string", "maxLength": 64})
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
@@ -63,7 +64,8 @@ SCHEMAS: dict[str, Any] = {
         "active_segment": _NULLABLE_INT, "segments": {"type": "array", "items": _ref("Segment")},
         "language": {"type": "string"}, "timezone": {"type": "string"}, "policy_text": {"type": "string"},
         "overlay_hidden": {"type": "boolean"}, "timer": {"type": ["object", "null"]},
-        "created_at": {"type": "string"}, "epoch": {"type": "string"}}},
+        "created_at": {"type": "string"}, "epoch": {"type": "string"},
+        "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"}}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
         "moderator_token": {"type": "string"}, "presenter_token": {"type": "string"},
@@ -79,7 +81,9 @@ SCHEMAS: dict[str, Any] = {
         "segment": _NULLABLE_INT, "created_at": {"type": "string"}, "mine": {"type": "boolean"},
         "voted": {"type": "boolean"}, "language": _NULLABLE_STR, "answered_at": _NULLABLE_STR,
         "merged_into": _NULLABLE_INT, "original_text": _NULLABLE_STR, "flagged": {"type": "boolean"},
-        "participant": {"type": "string"}}},
+        "held": {"type": "boolean", "description": "Moderators only: asked by a banned participant (status "
+                                                    "rejected; its asker still sees it as pending)"},
+        "participant": {"type": "string", "description": "Moderators only: a one-way tag of the asker"}}},
     "Poll": {"type": "object", "required": ["id", "title", "kind", "options", "status", "results", "voters"],
              "properties": {
         "id": {"type": "integer"}, "title": {"type": "string"},
@@ -120,7 +124,8 @@ SCHEMAS: dict[str, Any] = {
         "language": {"type": "string"}, "client_id": {"type": "string", "minLength": 8, "maxLength": 64}}},
     "Moderate": {"type": "object", "required": ["action"], "additionalProperties": False, "properties": {
         "action": {"enum": ["approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore",
-                            "edit", "merge", "move"]},
+                            "edit", "merge", "move", "ban", "unban"],
+                   "description": "ban / unban act on the question's asker (no other field allowed)"},
         "text": {"type": "string", "minLength": 2, "maxLength": 500}, "into": {"type": "integer"},
         "segment": _NULLABLE_INT}},
     "CreatePoll": {"type": "object", "required": ["title", "kind"], "additionalProperties": False, "properties": {
@@ -140,6 +145,19 @@ SCHEMAS: dict[str, Any] = {
     "CreateNote": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "minLength": 1, "maxLength": 280}}},
     "Present": {"type": "object", "additionalProperties": False, "properties": {"poll": _NULLABLE_INT}},
+    "Rotate": {"type": "object", "additionalProperties": False, "properties": {
+        "which": {"enum": ["moderator", "presenter"], "default": "moderator"}}},
+    "Ban": {"type": "object", "required": ["participant"], "additionalProperties": False, "properties": {
+        "participant": {"type": "string", "pattern": "^[0-9a-f]{10}$",
+                        "description": "A question's `participant` tag, as moderators see it"}}},
+    "Bans": {"type": "object", "required": ["banned"], "properties": {
+        "banned": {"type": "array", "items": {"type": "string"}}}},
+    "AuditEntry": {"type": "object", "required": ["at", "who", "key", "action", "target"], "properties": {
+        "at": {"type": "string", "description": "ISO 8601, UTC"},
+        "who": {"enum": ["admin", "moderator", "presenter"]},
+        "key": {"type": "string", "description": "The first 12 hex digits of the token's SHA-256, never the token"},
+        "action": {"type": "string", "description": "e.g. question.approve, participant.ban, token.rotate"},
+        "target": {"type": "object", "description": "What it acted on, e.g. {\"question\": 3}"}}},
 }
 
 _code = _path_param("code")
@@ -171,6 +189,29 @@ PATHS: dict[str, Any] = {
                      body=_ref("PatchEvent"), auth=True),
         "delete": _op("Erase the event and everything in it (organiser)",
                       {"204": {"description": "Erased"}, **_errors("401", "404", "503")}, auth=True),
+    },
+    "/api/events/{code}/rotate": {"parameters": [_code], "post": _op(
+        "Rotate the moderator (default) or presenter token (organiser): the old one stops working at once and "
+        "sockets authenticated with it close with 1008",
+        {**_ok("200", "The event with its new tokens", _ref("OrganiserEvent")),
+         **_errors("400", "401", "403", "404", "409", "413", "503")}, body=_ref("Rotate"), auth=True)},
+    "/api/events/{code}/audit": {"parameters": [_code], "get": _op(
+        "Audit log: every moderator action (who, what, when), oldest first (moderator)",
+        {**_ok("200", "Audit records", {"type": "array", "items": _ref("AuditEntry")}),
+         **_errors("401", "403", "404", "503")}, auth=True)},
+    "/api/events/{code}/bans": {
+        "parameters": [_code],
+        "get": _op("Banned participant tags (moderator)", {**_ok("200", "Bans", _ref("Bans")),
+                                                          **_errors("401", "403", "404", "503")}, auth=True),
+        "post": _op("Ban a participant by tag: their pending questions are held, new ones silently held",
+                    {**_ok("200", "Bans", _ref("Bans")), **_errors(*_MOD_ERRORS)}, body=_ref("Ban"), auth=True),
+    },
+    "/api/events/{code}/bans/{tag}": {
+        "parameters": [_code, {"name": "tag", "in": "path", "required": True,
+                               "schema": {"type": "string", "maxLength": 64}}],
+        "delete": _op("Lift a ban: held questions go back to the queue",
+                      {**_ok("200", "Bans", _ref("Bans")), **_errors("401", "403", "404", "409", "503")},
+                      auth=True),
     },
     "/api/events/{code}/me": {"parameters": [_code], "delete": _op(
         "Forget me: delete own questions, withdraw own votes and answers",

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from qa import i18n
 from qa.domain.errors import NotFound
 from qa.domain.model import Event, Role, Viewer
 from qa.domain.views import event_view, snapshot
@@ -19,8 +20,18 @@ TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 
 
-def page_context(request: Request) -> dict[str, Any]:
-    return {"nonce": request.scope.get("state", {}).get("csp_nonce", ""), "lang": "en", "dir": "ltr"}
+def language(request: Request, event: Event | None = None, *, shared_screen: bool = False) -> i18n.Language:
+    """This page's language (see i18n.negotiate); an event page also knows the event's own language."""
+    code = i18n.negotiate(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
+                          request.headers.get("accept-language", ""), event.language if event else None,
+                          shared_screen=shared_screen)
+    catalogs: i18n.Catalogs = request.app.state.catalogs
+    return catalogs.get(code)
+
+
+def page_context(request: Request, event: Event | None = None, *, shared_screen: bool = False) -> dict[str, Any]:
+    lang = language(request, event, shared_screen=shared_screen)
+    return {"nonce": request.scope.get("state", {}).get("csp_nonce", ""), **lang.template_context()}
 
 
 def base_url(request: Request) -> str:
@@ -54,10 +65,16 @@ async def _snapshot(request: Request, event: Event, viewer: Viewer) -> dict[str,
     return snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers)
 
 
-def _render(request: Request, name: str, **ctx: Any) -> Response:
+def _render(request: Request, name: str, *, for_event: Event | None = None, shared_screen: bool = False,
+            **ctx: Any) -> Response:
     templates = request.app.state.templates
-    response: Response = templates.TemplateResponse(request, name, page_context(request) | ctx)
+    base = page_context(request, for_event, shared_screen=shared_screen)
+    response: Response = templates.TemplateResponse(request, name, base | ctx)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = base["lang"]
+    chosen = request.query_params.get("lang")
+    if chosen in i18n.LANGUAGES:  # a switch on any page is remembered on this device
+        response.set_cookie(i18n.COOKIE, chosen, max_age=i18n.COOKIE_MAX_AGE, path="/", samesite="lax")
     return response
 
 
@@ -71,7 +88,7 @@ async def join(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     event = await request.app.state.store.get_event(code)
     if event is None:
-        response = _render(request, "join.html", error="There is no event with this code.", code=code)
+        response = _render(request, "join.html", error=True, code=code)
         response.status_code = 404
         return response
     return RedirectResponse(f"/e/{event.code}", status_code=303)
@@ -85,34 +102,35 @@ async def attendee(request: Request) -> Response:
     event = await _event(request)
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
     snap = await _snapshot(request, event, viewer)
-    return _render(request, "attendee.html", event=snap["event"], snapshot=snap, code=event.code,
+    return _render(request, "attendee.html", for_event=event, event=snap["event"], snapshot=snap, code=event.code,
                    join_url=join_url(request, event.code))
 
 
 async def moderate(request: Request) -> Response:
     event = await _event(request)
-    return _render(request, "moderator.html", event=event_view(event, Viewer(Role.PRESENTER)), code=event.code,
-                   join_url=join_url(request, event.code))
+    return _render(request, "moderator.html", for_event=event, event=event_view(event, Viewer(Role.PRESENTER)),
+                   code=event.code, join_url=join_url(request, event.code))
 
 
 async def present(request: Request) -> Response:
     event = await _event(request)
     snap = await _snapshot(request, event, Viewer(Role.PRESENTER))
     url = join_url(request, event.code)
-    return _render(request, "presenter.html", event=snap["event"], snapshot=snap, code=event.code, join_url=url,
-                   qr=qr_svg(url))
+    return _render(request, "presenter.html", for_event=event, shared_screen=True, event=snap["event"], snapshot=snap,
+                   code=event.code, join_url=url, qr=qr_svg(url))
 
 
 async def overlay(request: Request) -> Response:
     event = await _event(request)
     snap = await _snapshot(request, event, Viewer(Role.PRESENTER))
-    return _render(request, "overlay.html", event=snap["event"], snapshot=snap, code=event.code)
+    return _render(request, "overlay.html", for_event=event, shared_screen=True, event=snap["event"], snapshot=snap,
+                   code=event.code)
 
 
 async def privacy(request: Request) -> Response:
     event = await _event(request)
-    return _render(request, "privacy.html", event=event_view(event, Viewer(Role.PRESENTER)), code=event.code,
-                   retention_days=event.retention_days)
+    return _render(request, "privacy.html", for_event=event, event=event_view(event, Viewer(Role.PRESENTER)),
+                   code=event.code, retention_days=event.retention_days)
 
 
 async def qr(request: Request) -> Response:

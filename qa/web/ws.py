@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -13,18 +14,19 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from qa.commands import Commands
-from qa.domain import fields
-from qa.domain.errors import DomainError, Unavailable
+from qa.domain import fields, tokens
+from qa.domain.errors import DomainError, RateLimited, Unavailable
 from qa.domain.model import Role, Viewer
 from qa.realtime.connection import Connection
 from qa.realtime.hub import Hub, Room, frame
 from qa.web.errors import error_body
-from qa.web.identity import role_for_token
 
 log = logging.getLogger("floor.ws")
+GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 TRY_AGAIN_LATER = 1013
+COSTLY = ("auth", "resync")  # each answered with a fresh snapshot: limited per participant across sockets
 
 
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -70,7 +72,7 @@ async def events_socket(websocket: WebSocket) -> None:
     room: Room | None = None
     try:
         room = await hub.join(code, conn, since)
-        await _receive_loop(websocket, hub, room, conn)
+        await _receive_loop(websocket, hub, room, conn, participant)
     except WebSocketDisconnect:
         pass
     finally:
@@ -79,12 +81,19 @@ async def events_socket(websocket: WebSocket) -> None:
             await hub.leave(room, conn)
 
 
-async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connection) -> None:
+async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connection, participant: str) -> None:
+    """Per socket: over `ws_messages_per_10s` messages in a window, each extra one gets a `rate_limited` error
+    and is ignored; at twice the limit the client is flooding and the socket closes (1008). A socket that sends
+    nothing (not even `ping`) for `ws_idle_seconds` is closed (1001); dead peers are closed by protocol pings."""
     settings = hub.settings
     window_start, count = time.monotonic(), 0
     token: str | None = None
     while True:
-        message = await websocket.receive()
+        try:
+            message = await asyncio.wait_for(websocket.receive(), settings.ws_idle_seconds)
+        except TimeoutError:
+            conn.abort(GOING_AWAY, "idle")
+            return
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text") if message.get("text") is not None else message.get("bytes")
@@ -97,9 +106,12 @@ async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connec
         if now - window_start > 10:
             window_start, count = now, 0
         count += 1
-        if count > settings.ws_messages_per_10s:
+        if count > 2 * settings.ws_messages_per_10s:
             conn.abort(POLICY_VIOLATION, "too many messages")
             return
+        if count > settings.ws_messages_per_10s:
+            _rate_limited(conn, room, 10 - (now - window_start))
+            continue
         try:
             msg = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -108,14 +120,18 @@ async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connec
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
             _error(conn, room, "invalid_message", "Messages must be JSON objects with a string 'type'.")
             continue
-        token = await _handle(hub, websocket.app.state.commands, room, conn, msg, token)
+        token = await _handle(hub, websocket.app, room, conn, msg, token, participant)
 
 
-async def _handle(hub: Hub, commands: Commands, room: Room, conn: Connection, msg: dict[str, Any],
-                  token: str | None) -> str | None:
+async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[str, Any], token: str | None,
+                  participant: str) -> str | None:
     kind = msg["type"]
     settings = hub.settings
+    commands: Commands = app.state.commands
     try:
+        if kind in COSTLY:
+            await app.state.limiter.check(f"ws:{room.code}:{participant}", settings.ws_snapshots_per_minute, 60,
+                                          "snapshots requested")
         event = await hub.store.get_event(room.code)
         if event is None:
             _error(conn, room, "not_found", "This event no longer exists.")
@@ -124,31 +140,43 @@ async def _handle(hub: Hub, commands: Commands, room: Room, conn: Connection, ms
             conn.push(frame("pong", room.last_seq, {}), room.last_seq, counts=True)
         elif kind == "auth":
             given = msg.get("token")
-            role = role_for_token(given if isinstance(given, str) else None, event, settings.admin_token)
+            role = tokens.role_for_token(given if isinstance(given, str) else None, event, settings.admin_token)
             if role is None:
                 _error(conn, room, "unauthorized", "The token is not valid for this event.")
                 return token
+            assert isinstance(given, str)
+            conn.credential = tokens.fingerprint(given)
             await hub.reshape(room, conn, Viewer(role, None, backstage=True))
-            return given  # type: ignore[return-value]
+            return given
         elif kind == "resync":
             await hub.reshape(room, conn, conn.viewer)
         elif kind == "moderate":
             # The token is checked again on every message: a rotated token stops working at once.
-            if role_for_token(token, event, settings.admin_token) is not Role.MODERATOR:
+            actor = tokens.actor_for_token(token, event, settings.admin_token) if token else None
+            if actor is None or actor.role == "presenter":
                 _error(conn, room, "forbidden", "Only a moderator may do this.")
                 return token
             qid = fields.item_id(msg.get("id"), "id")
             body = {k: v for k, v in msg.items() if k not in ("type", "id")}
-            await commands.moderate(room.code, qid, body)
+            await commands.moderate(room.code, qid, body, actor)
         else:
             _error(conn, room, "unknown_type", f"Unknown message type {kind[:40]!r}.")
+    except RateLimited as exc:
+        _rate_limited(conn, room, exc.retry_after, exc.message)
     except DomainError as exc:
         _error(conn, room, exc.code, exc.message)
     return token
 
 
-def _error(conn: Connection, room: Room, code: str, message: str) -> None:
-    conn.push(frame("error", room.last_seq, error_body(code, message)["error"]), room.last_seq, counts=True)
+def _error(conn: Connection, room: Room, code: str, message: str, **extra: Any) -> None:
+    data = error_body(code, message)["error"] | extra
+    conn.push(frame("error", room.last_seq, data), room.last_seq, counts=True)
+
+
+def _rate_limited(conn: Connection, room: Room, retry_after: float, message: str | None = None) -> None:
+    seconds = max(1, round(retry_after))
+    _error(conn, room, "rate_limited", message or f"Too many messages; try again in {seconds} s.",
+           retry_after=seconds)
 
 
 def _since(raw: str | None) -> int | None:

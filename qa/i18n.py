@@ -1,0 +1,275 @@
+"""Languages: one gettext catalog per language (qa/locales/*/LC_MESSAGES/messages.po) for pages and scripts.
+
+The .po files are the source and are compiled in memory at start-up. Templates use Jinja2's i18n extension
+(newstyle gettext, passed per request); scripts get the same catalog's messages as JSON in the page and call
+t()/nt() from static/i18n.js. `python -m qa.i18n` re-extracts every message and merges it into each catalog.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, negotiate_locale
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = Path(__file__).resolve().parent / "locales"
+DOMAIN = "messages"
+SOURCE = "en"
+# Each language in its own name, in the UN's order after English.
+LANGUAGES: dict[str, str] = {
+    "en": "English", "fr": "Français", "es": "Español", "ru": "Русский", "zh": "中文", "ar": "العربية",
+}
+TRANSLATED = tuple(code for code in LANGUAGES if code != SOURCE)
+RTL = frozenset({"ar"})
+COOKIE = "floor_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# Written into each catalog's header; fr and es keep gettext's classic two forms.
+PLURAL_FORMS = {
+    "en": "nplurals=2; plural=(n != 1);",
+    "fr": "nplurals=2; plural=(n > 1);",
+    "es": "nplurals=2; plural=(n != 1);",
+    "ru": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<12 || n%100>14) ? 1 : 2);",
+    "zh": "nplurals=1; plural=0;",
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+}
+# Where messages live and how to read them (babel.cfg says the same for `pybabel extract`).
+METHOD_MAP = [("templates/**.html", "jinja2"), ("static/**.js", "javascript")]
+OPTIONS_MAP = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}, "static/**.js": {}}
+KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "t": None, "nt": (1, 2)}
+# Numbers whose plural category decides which gettext form the scripts use (see plural_map).
+PLURAL_SAMPLES = (*range(0, 201), 1000, 1001, 1002, 1011, 1000000, 2000000)
+
+
+def extract(root: Path = ROOT, only: str | None = None) -> Catalog:
+    """Every message in the templates and scripts (only="static" or "templates": just those)."""
+    catalog = Catalog(project="Floor", domain=DOMAIN, locale=SOURCE)
+    method_map = [(pattern, method) for pattern, method in METHOD_MAP if only is None or pattern.startswith(only)]
+    for filename, lineno, message, comments, context in extract_from_dir(
+            str(root), method_map, OPTIONS_MAP, keywords=KEYWORDS, comment_tags=("Translators:",),
+            strip_comment_tags=True):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def po_path(code: str, locales: Path = LOCALES) -> Path:
+    return locales / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(code: str, locales: Path = LOCALES) -> Catalog:
+    with po_path(code, locales).open("rb") as fh:
+        return read_po(fh, locale=code, domain=DOMAIN)
+
+
+def compile_catalog(catalog: Catalog) -> Translations:
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(fp=buf, domain=DOMAIN)
+
+
+def plural_map(code: str, plural: Callable[[int], int]) -> dict[str, int]:
+    """CLDR plural category (what Intl.PluralRules answers) -> index of the gettext form, for the scripts."""
+    locale = Locale.parse(code)
+    mapping: dict[str, int] = {}
+    for n in PLURAL_SAMPLES:
+        mapping.setdefault(locale.plural_form(n), plural(n))
+    mapping.setdefault("other", max(mapping.values()))
+    return mapping
+
+
+@dataclass
+class Language:
+    """One language compiled for serving: gettext for templates, a JSON catalog for the scripts."""
+
+    code: str
+    translations: NullTranslations
+    plural: Callable[[int], int]
+    script_ids: frozenset[str | tuple[str, str]] = field(default_factory=frozenset)
+
+    @property
+    def name(self) -> str:
+        return LANGUAGES[self.code]
+
+    @property
+    def dir(self) -> str:
+        return "rtl" if self.code in RTL else "ltr"
+
+    @cached_property
+    def script_catalog(self) -> dict[str, Any]:
+        """What static/i18n.js needs: the scripts' messages (plurals as lists of forms) and the plural mapping."""
+        messages: dict[str, Any] = {}
+        if self.code != SOURCE:
+            catalog = read_catalog(self.code)
+            for msg in catalog:
+                if not msg.id or not msg.string or msg.fuzzy:
+                    continue
+                key = msg.id[0] if isinstance(msg.id, tuple | list) else msg.id
+                if msg.id not in self.script_ids and key not in self.script_ids:
+                    continue
+                if isinstance(msg.string, tuple | list):
+                    if all(msg.string):
+                        messages[key] = list(msg.string)
+                else:
+                    messages[key] = msg.string
+        return {"lang": self.code, "dir": self.dir, "plural": plural_map(self.code, self.plural),
+                "languages": [{"code": c, "name": n} for c, n in LANGUAGES.items()], "messages": messages}
+
+    def format_number(self, n: float) -> str:
+        return format_decimal(n, locale=self.code, numbering_system="default")
+
+    def template_context(self) -> dict[str, Any]:
+        """gettext callables in Jinja2's newstyle form, plus what every page shows about languages."""
+        tr = self.translations
+
+        @pass_context
+        def gettext(ctx: Context, message: str, **variables: Any) -> str:
+            rv = tr.gettext(message)
+            if ctx.eval_ctx.autoescape:
+                rv = Markup(rv)
+            return rv % variables  # type: ignore[no-any-return]
+
+        @pass_context
+        def ngettext(ctx: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+            variables.setdefault("num", num)
+            rv = tr.ngettext(singular, plural, num)
+            if ctx.eval_ctx.autoescape:
+                rv = Markup(rv)
+            return rv % variables  # type: ignore[no-any-return]
+
+        return {"gettext": gettext, "ngettext": ngettext, "_": gettext, "lang": self.code, "dir": self.dir,
+                "languages": LANGUAGES, "language_names": self.language_names, "i18n": self.script_catalog,
+                "format_number": self.format_number}
+
+    @cached_property
+    def language_names(self) -> dict[str, str]:
+        """Each of Floor's languages named in this language ("fr" -> "French", "французский", ...)."""
+        names = Locale.parse(self.code).languages
+        return {code: names.get(code, own) for code, own in LANGUAGES.items()}
+
+
+class Catalogs:
+    """Every language, compiled once at start-up."""
+
+    def __init__(self, locales: Path = LOCALES, root: Path = ROOT) -> None:
+        script_ids = frozenset(m.id if isinstance(m.id, str) else tuple(m.id)
+                               for m in extract(root, only="static") if m.id)
+        self.languages: dict[str, Language] = {
+            SOURCE: Language(SOURCE, NullTranslations(), lambda n: int(n != 1), script_ids)}
+        for code in TRANSLATED:
+            path = po_path(code, locales)
+            if not path.exists():
+                continue
+            translations = compile_catalog(read_catalog(code, locales))
+            self.languages[code] = Language(code, translations, translations.plural, script_ids)
+
+    def get(self, code: str) -> Language:
+        return self.languages.get(code) or self.languages[SOURCE]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.languages
+
+
+def accepted(header: str) -> list[str]:
+    """Accept-Language as a list of tags, most wanted first ('*' and q=0 dropped)."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip()
+        if not tag or tag == "*" or len(tag) > 35:
+            continue
+        q = 1.0
+        m = re.search(r"q\s*=\s*([0-9.]+)", params)
+        if m:
+            try:
+                q = float(m.group(1))
+            except ValueError:
+                continue
+        if q > 0:
+            ranked.append((-q, i, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def negotiate(query: str | None, cookie: str | None, accept_language: str, event_language: str | None = None,
+              *, shared_screen: bool = False) -> str:
+    """The page's language: ?lang=, then the device's choice (cookie), then the browser's, then the event's.
+
+    A shared screen (presenter, overlay) shows the language the organiser set for the event, unless ?lang= says
+    otherwise: the projector's own browser settings say nothing about the room.
+    """
+    if query in LANGUAGES:
+        return query
+    if shared_screen and event_language in LANGUAGES:
+        return event_language  # type: ignore[return-value]
+    if cookie in LANGUAGES:
+        return cookie  # type: ignore[return-value]
+    wanted = accepted(accept_language)
+    if wanted:
+        best = negotiate_locale(wanted, list(LANGUAGES), sep="-")
+        if best is None:
+            best = negotiate_locale([w.replace("_", "-").split("-")[0] for w in wanted], list(LANGUAGES), sep="-")
+        if best in LANGUAGES:
+            return best
+    if event_language in LANGUAGES:
+        return event_language  # type: ignore[return-value]
+    return SOURCE
+
+
+def update_catalogs(locales: Path = LOCALES, root: Path = ROOT) -> None:
+    """Re-extract and merge into every catalog: new messages arrive empty, vanished ones are dropped."""
+    template = extract(root)
+    for code in TRANSLATED:
+        path = po_path(code, locales)
+        if path.exists():
+            catalog = read_catalog(code, locales)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            catalog = Catalog(locale=code, domain=DOMAIN, project="Floor")
+        set_plural_forms(catalog, code)
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        write_catalog(code, catalog, locales)
+
+
+def write_catalog(code: str, catalog: Catalog, locales: Path = LOCALES) -> None:
+    catalog.project = "Floor"
+    catalog.version = ""
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = "Floor"
+    catalog.language_team = LANGUAGES[code]
+    catalog.fuzzy = False
+    set_plural_forms(catalog, code)
+    catalog.header_comment = (f"# {LANGUAGES[code]} ({code}): every message of Floor's pages and scripts.\n"
+                              "# Update the list of messages with `python -m qa.i18n`; tests/test_i18n.py checks it.")
+    buf = io.BytesIO()
+    write_po(buf, catalog, width=0, omit_header=False, sort_output=False, include_previous=False)
+    text = buf.getvalue().decode("utf-8")
+    text = re.sub(r'"(POT-Creation-Date|PO-Revision-Date): [^"]*\\n"\n', "", text)
+    text = re.sub(r'"Generated-By: [^"]*\\n"\n', "", text)
+    po_path(code, locales).write_text(text, encoding="utf-8")
+
+
+def set_plural_forms(catalog: Catalog, code: str) -> None:
+    """Floor's Plural-Forms for this language (Babel's own default for fr and es has a third form)."""
+    headers = [(k, v) for k, v in catalog.mime_headers if k.lower() != "plural-forms"]
+    catalog.mime_headers = [*headers, ("Plural-Forms", PLURAL_FORMS[code])]
+
+
+if __name__ == "__main__":
+    update_catalogs()
+    print(f"updated {len(TRANSLATED)} catalogs in {LOCALES}", file=sys.stderr)

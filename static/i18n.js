@@ -1,0 +1,83 @@
+// The page's language for scripts: the same gettext catalog as the server's, embedded in the page as JSON
+// (#floor-i18n). t("...") and nt("one ...", "{n} ...", n) are what Babel extracts; placeholders are {name}.
+
+const FALLBACK = { lang: "en", dir: "ltr", plural: { one: 0, other: 1 }, languages: [], messages: {} };
+
+function load() {
+  const el = document.getElementById("floor-i18n");
+  if (!el) return FALLBACK;
+  try {
+    return { ...FALLBACK, ...JSON.parse(el.textContent) };
+  } catch {
+    return FALLBACK;
+  }
+}
+
+const data = load();
+export const lang = data.lang;
+export const dir = data.dir;
+/** Every language Floor speaks, each in its own name: [{code, name}]. */
+export const LANGUAGES = data.languages;
+
+const rules = new Intl.PluralRules(lang);
+const numbers = new Intl.NumberFormat(lang);
+
+/** A number in this language's digits and separators. */
+export function num(n) {
+  return typeof n === "number" && Number.isFinite(n) ? numbers.format(n) : String(n ?? "");
+}
+
+/** 66.7 -> "66.7%" (or "66,7 %", "٦٦٫٧٪" ...). */
+export function pct(value) {
+  return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format((value || 0) / 100);
+}
+
+/** An ISO date-time as a short time in the viewer's own zone. */
+export function time(iso) {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return "";
+  return new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" }).format(d);
+}
+
+/** An ISO date-time as a medium date with a short time, in the viewer's own zone. */
+export function dateTime(iso) {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return "";
+  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(d);
+}
+
+let names = null;
+/** A language's name in the page's language ("fr" -> "French" / "французский" ...). */
+export function languageName(code) {
+  if (!code) return "";
+  try {
+    names ??= new Intl.DisplayNames([lang], { type: "language" });
+    return names.of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
+function fill(text, vars) {
+  if (!vars) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, key) => (key in vars ? (typeof vars[key] === "number"
+    ? num(vars[key]) : String(vars[key])) : whole));
+}
+
+/** Translate one message; `vars` fill {name} placeholders (numbers are localised). */
+export function t(msgid, vars) {
+  const s = data.messages[msgid];
+  return fill(typeof s === "string" && s ? s : msgid, vars);
+}
+
+/** Translate a message that depends on a count: picks this language's plural form for n; {n} is filled. */
+export function nt(singular, plural, n, vars = {}) {
+  const forms = data.messages[singular];
+  let s = null;
+  if (Array.isArray(forms)) {
+    const i = data.plural[rules.select(n)];
+    s = forms[i ?? forms.length - 1] || null;
+  }
+  if (!s) s = n === 1 ? singular : plural;
+  return fill(s, { n, ...vars });
+}
