@@ -131,7 +131,7 @@ class Language:
                 "languages": [{"code": c, "name": n} for c, n in LANGUAGES.items()], "messages": messages}
 
     def format_number(self, n: float) -> str:
-        return format_decimal(n, locale=self.code, numbering_system="default")
+        return format_decimal(n, locale=self.code)  # Latin digits, as UN Arabic documents write them
 
     def template_context(self) -> dict[str, Any]:
         """gettext callables in Jinja2's newstyle form, plus what every page shows about languages."""

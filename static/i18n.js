@@ -19,8 +19,10 @@ export const dir = data.dir;
 /** Every language Floor speaks, each in its own name: [{code, name}]. */
 export const LANGUAGES = data.languages;
 
+// Arabic at the UN is written with European digits (as the server writes them too); the rest use the default.
+const LOCALE = lang === "ar" ? "ar-u-nu-latn" : lang;
 const rules = new Intl.PluralRules(lang);
-const numbers = new Intl.NumberFormat(lang);
+const numbers = new Intl.NumberFormat(LOCALE);
 
 /** A number in this language's digits and separators. */
 export function num(n) {
@@ -29,21 +31,21 @@ export function num(n) {
 
 /** 66.7 -> "66.7%" (or "66,7 %", "٦٦٫٧٪" ...). */
 export function pct(value) {
-  return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 }).format((value || 0) / 100);
+  return new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 1 }).format((value || 0) / 100);
 }
 
 /** An ISO date-time as a short time in the viewer's own zone. */
 export function time(iso) {
   const d = iso ? new Date(iso) : null;
   if (!d || Number.isNaN(d.getTime())) return "";
-  return new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" }).format(d);
+  return new Intl.DateTimeFormat(LOCALE, { hour: "numeric", minute: "2-digit" }).format(d);
 }
 
 /** An ISO date-time as a medium date with a short time, in the viewer's own zone. */
 export function dateTime(iso) {
   const d = iso ? new Date(iso) : null;
   if (!d || Number.isNaN(d.getTime())) return "";
-  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(d);
+  return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short" }).format(d);
 }
 
 let names = null;

@@ -143,8 +143,9 @@ export async function api(method, url, { body, token, timeout = 15000 } = {}) {
   const code = data?.error?.code;
   let message = errorText(code, res.status);
   if (res.status === 429 && retryAfter) {
-    message = `${message} ${nt("Please wait {n} second before trying again.", "Please wait {n} seconds before trying again.",
-      retryAfter)}`;
+    const wait = nt("Please wait {n} second before trying again.", "Please wait {n} seconds before trying again.",
+      retryAfter);
+    message = `${message} ${wait}`;
   }
   return { ok: false, status: res.status, data, message, retryAfter, code };
 }
