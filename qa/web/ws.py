@@ -37,9 +37,10 @@ def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
     origin = origin.rstrip("/")
     if origin in allowed:
         return True
-    host = websocket.headers.get("host", "")
+    host = websocket.headers.get("host", "").lower()
     parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc != "" and parts.netloc == host
+    # `null` (sandboxed frames, file://) and look-alikes (our host as a prefix, suffix or userinfo) all fail here.
+    return parts.scheme in ("http", "https") and parts.netloc != "" and parts.netloc.lower() == host
 
 
 async def events_socket(websocket: WebSocket) -> None:
@@ -48,7 +49,8 @@ async def events_socket(websocket: WebSocket) -> None:
     code: str = websocket.path_params["code"]
     if not origin_allowed(websocket, settings.allowed_origins + ((settings.public_url,) if settings.public_url
                                                                  else ())):
-        await websocket.close(code=POLICY_VIOLATION)  # before accept: the handshake gets 403
+        # Before the upgrade: the handshake gets 403, so another site's page can never ride a visitor's cookie.
+        await _deny(websocket, 403, "forbidden_origin", "This page's origin may not open Floor's sockets.")
         return
     try:
         event = await store.get_event(code)
@@ -165,6 +167,9 @@ async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[st
         _rate_limited(conn, room, exc.retry_after, exc.message)
     except DomainError as exc:
         _error(conn, room, exc.code, exc.message)
+    except Exception:  # the trace is for operators; the client keeps a usable socket
+        log.exception("unhandled error on a %r message for event %s", kind[:40], room.code)
+        _error(conn, room, "internal", "Something went wrong on our side; nothing was changed.")
     return token
 
 
