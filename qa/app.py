@@ -17,8 +17,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from qa.broker import create_broker
 from qa import i18n, retention
+from qa.broker import create_broker
 from qa.commands import Commands
 from qa.domain.errors import DomainError, Unavailable
 from qa.ratelimit import RateLimiter

@@ -51,7 +51,7 @@ PLURAL_FORMS = {
 # Where messages live and how to read them (babel.cfg says the same for `pybabel extract`).
 METHOD_MAP = [("templates/**.html", "jinja2"), ("static/**.js", "javascript")]
 OPTIONS_MAP = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}, "static/**.js": {}}
-KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "t": None, "nt": (1, 2)}
+KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "t": None, "nt": (1, 2), "pt": ((1, "c"), 2)}
 # Numbers whose plural category decides which gettext form the scripts use (see plural_map).
 PLURAL_SAMPLES = (*range(0, 201), 1000, 1001, 1002, 1011, 1000000, 2000000)
 
@@ -100,7 +100,7 @@ class Language:
     code: str
     translations: NullTranslations
     plural: Callable[[int], int]
-    script_ids: frozenset[str | tuple[str, ...]] = field(default_factory=frozenset)
+    script_ids: frozenset[Any] = field(default_factory=frozenset)
 
     @property
     def name(self) -> str:
@@ -117,11 +117,11 @@ class Language:
         if self.code != SOURCE:
             catalog = read_catalog(self.code)
             for msg in catalog:
-                if not msg.id or not msg.string or msg.fuzzy:
+                if not msg.id or not msg.string or msg.fuzzy or _script_key(msg) not in self.script_ids:
                     continue
                 key = msg.id[0] if isinstance(msg.id, tuple | list) else msg.id
-                if msg.id not in self.script_ids and key not in self.script_ids:
-                    continue
+                if msg.context:
+                    key = f"{msg.context}\x04{key}"  # gettext's own separator; static/i18n.js pt() looks it up
                 if isinstance(msg.string, tuple | list):
                     if all(msg.string):
                         messages[key] = list(msg.string)
@@ -167,8 +167,7 @@ class Catalogs:
     """Every language, compiled once at start-up."""
 
     def __init__(self, locales: Path = LOCALES, root: Path = ROOT) -> None:
-        script_ids = frozenset(m.id if isinstance(m.id, str) else tuple(m.id)
-                               for m in extract(root, only="static") if m.id)
+        script_ids = frozenset(_script_key(m) for m in extract(root, only="static") if m.id)
         self.languages: dict[str, Language] = {
             SOURCE: Language(SOURCE, NullTranslations(), lambda n: int(n != 1), script_ids)}
         for code in TRANSLATED:
@@ -183,6 +182,11 @@ class Catalogs:
 
     def __contains__(self, code: object) -> bool:
         return code in self.languages
+
+
+def _script_key(msg: Any) -> str | tuple[str, ...]:
+    key = msg.id if isinstance(msg.id, str) else tuple(msg.id)
+    return (msg.context, key) if msg.context else key  # type: ignore[return-value]
 
 
 def accepted(header: str) -> list[str]:

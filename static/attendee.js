@@ -60,7 +60,7 @@ function questionItem(id) {
   const who = h("span", { dir: "auto" });
   const org = h("span", { dir: "auto" });
   const sep = h("span", { class: "sep", "aria-hidden": "true" }, "·");
-  const meta = h("p", { class: "q-meta" }, who, sep, org);
+  const meta = h("p", { class: "q-meta", dir: "auto" }, who, sep, org);
   const count = h("span", { class: "vote-count" }, "0");
   const srCount = h("span", { class: "sr-only" });
   const vote = h("button", { type: "button", class: "vote", "aria-pressed": "false", "data-qid": id },
@@ -481,7 +481,10 @@ live.subscribe((type, data) => {
     if (data.status === "open" && !cards.has(data.id)) say(t("New poll: {title}", { title: data.title }));
   } else if (type === "event.updated") {
     if (data.questions_open !== wasOpen) say(data.questions_open ? t("Questions are open again.") : t("Questions are paused."));
-    if (data.highlighted && data.highlighted !== wasHighlighted) say(t("A new question is on screen now."));
+    if (data.highlighted && data.highlighted !== wasHighlighted) {
+      const q = live.questions.get(data.highlighted);
+      say(q ? t("On screen now: {question}", { question: q.text }) : t("A new question is on screen now."));
+    }
     wasOpen = data.questions_open;
     wasHighlighted = data.highlighted;
   } else if (type === "snapshot") {

@@ -72,6 +72,12 @@ export function t(msgid, vars) {
   return fill(typeof s === "string" && s ? s : msgid, vars);
 }
 
+/** Translate a message whose English is ambiguous: `context` tells translators which meaning ("poll status"). */
+export function pt(context, msgid, vars) {
+  const s = data.messages[`${context}\u0004${msgid}`];
+  return fill(typeof s === "string" && s ? s : msgid, vars);
+}
+
 /** Translate a message that depends on a count: picks this language's plural form for n; {n} is filled. */
 export function nt(singular, plural, n, vars = {}) {
   const forms = data.messages[singular];

@@ -2,7 +2,7 @@
 import { Live, bindIndicator } from "./live.js";
 import { $, announcer, api, copyText, h, reconcile, scheduler, setLang, setText, store, takeFragmentToken } from "./ui.js";
 import { pollKind, resultsView } from "./polls.js";
-import { languageName, num, nt, t, time } from "./i18n.js";
+import { languageName, num, nt, pt, t, time } from "./i18n.js";
 import { languageFilter } from "./langfilter.js";
 
 
@@ -83,8 +83,8 @@ function card(id) {
   const votes = h("span", { class: "c-votes" });
   const langBadge = h("span", { class: "badge c-lang" });
   const when = h("time", { class: "c-when" });
-  const meta = h("p", { class: "c-q-meta" }, who, h("span", { class: "sep", "aria-hidden": "true" }, " · "), org,
-    h("span", { class: "spacer" }), langBadge, when, votes);
+  const byline = h("span", { dir: "auto" }, who, h("span", { class: "sep", "aria-hidden": "true" }, " · "), org);
+  const meta = h("p", { class: "c-q-meta" }, byline, h("span", { class: "spacer" }), langBadge, when, votes);
   const actions = h("div", { class: "c-actions", role: "group", "aria-label": t("Actions") });
   const editBox = h("div", { class: "c-edit" });
   const li = h("li", { class: "c-q", tabindex: "-1", "data-qid": id }, badges, text, original, meta, editBox, actions);
@@ -348,7 +348,7 @@ function renderPolls() {
     setText(pc.title, p.title);
     setText(pc.kind, pollKind(p.kind));
     const open = p.status === "open";
-    setText(pc.status, open ? t("Open") : t("Closed"));
+    setText(pc.status, open ? pt("poll status", "Open") : pt("poll status", "Closed"));
     pc.status.className = `badge ${open ? "badge-ok" : ""}`;
     const onScreen = live.event.presenting_poll === p.id;
     pc.screen.hidden = !onScreen;

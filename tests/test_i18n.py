@@ -147,6 +147,7 @@ def test_script_catalog_holds_the_scripts_messages_with_all_plural_forms() -> No
     assert ar["dir"] == "rtl" and ar["lang"] == "ar"
     assert ar["messages"]["Live"] == "مباشر"
     assert len(ar["messages"]["{n} vote"]) == 6
+    assert ar["messages"]["poll status\x04Open"] == "مفتوح"  # pt(): the status, not the verb ("فتح")
     assert "Ask the panel" not in ar["messages"]  # template-only messages are not shipped to scripts
     assert i18n.Catalogs().get("en").script_catalog["messages"] == {}
 
