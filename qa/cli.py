@@ -26,12 +26,12 @@ def _serve(host: str, port: int, log_level: str) -> int:
     import uvicorn
 
     from qa.app import create_app
-    from qa.server import FloorServer
+    from qa.server import FloorServer, shutdown_budget
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     app = create_app(settings)
-    base = settings.public_url or f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
+    base = settings.public_url or f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     storage = "Redis" if settings.redis_url else f"SQLite in {settings.data_dir.resolve()}"
     print(f"Floor on {base} (storage: {storage})", file=sys.stderr)
     if settings.admin_token_generated:
@@ -41,11 +41,13 @@ def _serve(host: str, port: int, log_level: str) -> int:
     else:
         print(f"Admin: {base}/admin (token from FLOOR_ADMIN_TOKEN or {settings.data_dir / 'admin_token'})",
               file=sys.stderr, flush=True)
+    drain, in_flight = shutdown_budget(settings.shutdown_grace, settings.drain_seconds)
+    # access_log stays off: request lines are nobody's business, and tokens must never reach a log.
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
                             ws="websockets-sansio", loop="uvloop", http="httptools",
                             ws_max_size=settings.ws_max_bytes, ws_ping_interval=settings.ws_ping_seconds,
                             ws_ping_timeout=settings.ws_ping_seconds, proxy_headers=True,
-                            timeout_graceful_shutdown=int(settings.shutdown_grace), server_header=False,
+                            timeout_graceful_shutdown=in_flight, server_header=False,  # type: ignore[arg-type]
                             access_log=False)
-    FloorServer(config, app, drain=settings.drain_seconds).run()
+    FloorServer(config, app, drain=drain, grace=settings.shutdown_grace).run()
     return 0
