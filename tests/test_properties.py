@@ -1,6 +1,7 @@
-"""Property-based (stateful) tests: for ANY sequence of asks, votes, withdrawals and moderator actions,
-vote counts equal distinct voters, seq strictly increases, and attendees never receive others' hidden
-questions — checked on the real SQLite store, commands and broker."""
+"""Property-based (stateful) tests: for ANY sequence of asks, votes, withdrawals, moderator actions and bans,
+vote counts equal distinct voters, seq strictly increases, attendees never receive others' hidden questions,
+and a banned participant's questions never wait in the queue or reach anyone else — checked on the real
+SQLite store, commands and broker."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from qa.broker.memory import MemoryBroker
 from qa.commands import Commands
 from qa.domain.errors import DomainError
 from qa.domain.limits import Limits
-from qa.domain.model import Role, Status, Viewer
+from qa.domain.model import Role, Status, Viewer, participant_tag
 from qa.domain.views import project
 from qa.realtime import notices
 from qa.store.sqlite import SqliteStore
@@ -36,6 +37,7 @@ class FloorMachine(RuleBasedStateMachine):
         self.commands = Commands(self.store, self.broker, limits=Limits())
         self.voters: dict[int, set[str]] = {}
         self.seqs: list[int] = []
+        self.banned: set[str] = set()
         self.run(self._setup())
 
     def run(self, coro):  # type: ignore[no-untyped-def]
@@ -69,6 +71,13 @@ class FloorMachine(RuleBasedStateMachine):
         except DomainError:
             return
         self.voters[q.id] = set()
+        if who in self.banned:
+            assert (q.status, q.held) == (Status.REJECTED, True)  # silently held, never queued or published
+
+    @rule(who=st.sampled_from(PARTICIPANTS), on=st.booleans())
+    def ban(self, who: str, on: bool) -> None:
+        self.run(self.commands.ban(self.code, participant_tag(who), on=on))
+        (self.banned.add if on else self.banned.discard)(who)
 
     @precondition(lambda self: self.voters)
     @rule(data=st.data(), who=st.sampled_from(PARTICIPANTS), on=st.booleans())
@@ -94,6 +103,15 @@ class FloorMachine(RuleBasedStateMachine):
         state = self.run(self.store.state(self.code))
         for q in state.questions:
             assert q.votes == len(self.voters[q.id]), (q.id, q.votes, self.voters[q.id])
+
+    @invariant()
+    def a_banned_participants_questions_never_wait_in_the_queue(self) -> None:
+        state = self.run(self.store.state(self.code))
+        assert sorted(state.event.banned) == sorted(participant_tag(w) for w in self.banned)
+        for q in state.questions:
+            if q.author in self.banned:
+                assert q.status is not Status.PENDING
+            assert not q.held or q.status is Status.REJECTED
 
     @invariant()
     def at_most_one_question_is_highlighted(self) -> None:
