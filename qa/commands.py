@@ -351,6 +351,7 @@ class Commands:
                 updated.status = PollStatus.CLOSED
             elif action == "reset":
                 write.reset_polls.append(pid)
+                updated.round += 1
                 tally = PollTally()
             elif action == "edit":
                 updated = poll_rules.edit_poll(poll, body, has_answers=tally.voters > 0, limits=self.limits)

@@ -133,8 +133,9 @@ def test_reset_drops_every_answer(floor: Floor, mod: Moderator) -> None:
     poll = open_poll(mod, title="Again?", kind="single", options=["a", "b"])
     voter = floor.participant()
     answered(voter, poll["id"], choices=[1])
+    assert poll["round"] == 0
     reset = mod.poll_action(poll["id"], "reset")
-    assert (reset["voters"], reset["results"]["counts"]) == (0, [0, 0])
+    assert (reset["voters"], reset["results"]["counts"], reset["round"]) == (0, [0, 0], 1)
     mine = polls_seen_by(voter)[poll["id"]]
     assert mine["my_answer"] is None and mine["voters"] == 0
     assert answered(voter, poll["id"], choices=[0])["results"]["counts"] == [1, 0]

@@ -157,8 +157,15 @@ def test_results_are_null_for_attendees_while_hidden_and_always_shown_to_the_pan
     assert (attendee_view["results"] is not None) is attendee_sees
     if attendee_sees:
         assert attendee_view["results"]["counts"] == [2, 1]
-    for viewer in (PRESENTER, PUBLIC_SCREEN, MODERATOR):
+    for viewer in (PRESENTER, MODERATOR):
         assert views.poll_view(p, tally, viewer)["results"]["counts"] == [2, 1]
+    # A screen without the presenter token is public (a hall screen or a stream): it shows what attendees see.
+    assert (views.poll_view(p, tally, PUBLIC_SCREEN)["results"] is not None) is attendee_sees
+
+
+def test_a_reset_starts_a_new_round_so_clients_forget_earlier_answers() -> None:
+    assert views.poll_view(poll(opened_once=True), PollTally(), ALICE)["round"] == 0
+    assert views.poll_view(poll(opened_once=True, round=2), PollTally(), ALICE)["round"] == 2
 
 
 def test_the_poll_view_has_the_protocol_fields() -> None:

@@ -159,6 +159,7 @@ class Poll:
     results: ResultsVisibility = ResultsVisibility.LIVE
     status: PollStatus = PollStatus.CLOSED
     opened_once: bool = False
+    round: int = 0  # bumped by each reset, so clients know earlier answers are gone
     segment: int | None = None
     rev: int = 0
 

@@ -69,7 +69,8 @@ def poll_visible(poll: Poll, viewer: Viewer) -> bool:
 
 
 def results_visible(poll: Poll, viewer: Viewer) -> bool:
-    if viewer.role is not Role.ATTENDEE:
+    """Moderators and the panel (presenter token) always see results; a public screen sees what attendees see."""
+    if viewer.role is Role.MODERATOR or viewer.backstage:
         return True
     if poll.results is ResultsVisibility.LIVE:
         return True
@@ -81,7 +82,7 @@ def poll_view(poll: Poll, tally: PollTally, viewer: Viewer, mine: list[str] | No
     return {
         "id": poll.id, "title": poll.title, "kind": poll.kind.value, "options": poll.options,
         "scale": poll.scale, "labels": poll.labels, "max_choices": poll.max_choices, "status": poll.status.value,
-        "results_visibility": poll.results.value, "segment": poll.segment,
+        "results_visibility": poll.results.value, "segment": poll.segment, "round": poll.round,
         "results": poll_rules.results(poll, tally) if shown else None,
         "voters": tally.voters if shown else None,
         "my_answer": poll_rules.answer_view(poll, mine),
