@@ -6,6 +6,8 @@ import { lang, num, nt, t } from "./i18n.js";
 
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
 const MAX_TEXT = 500;
+// A send that hangs (a phone changing networks) is abandoned and retried: the same client_id makes it safe.
+const SEND_TIMEOUT_MS = 6000;
 
 /** "(3)" after a heading; nothing for none. */
 function total(n) {
@@ -321,7 +323,7 @@ async function flushOutbox() {
     const { client_id, text, name, affiliation, anonymous, language } = entry;
     const r = await api("POST", `/api/events/${encodeURIComponent(code)}/questions`,
       { body: { text, name: name || null, affiliation: affiliation || null, anonymous, client_id,
-        language: language || lang } });
+        language: language || lang }, timeout: SEND_TIMEOUT_MS });
     sending.delete(entry.client_id);
     if (r.ok || (r.status >= 400 && r.status < 500)) {
       outbox = outbox.filter((e) => e.client_id !== client_id);
@@ -435,7 +437,10 @@ function render() {
   reconcile(els.answeredList, nodesFor(answered));
   els.answered.hidden = answered.length === 0;
   setText(els.answeredCount, total(answered.length));
-  const mineNodes = [...nodesFor(mine), ...outbox.map((e) => { used.add(`out:${e.client_id}`); return outboxItem(e); })];
+  // The socket can deliver our own question before the send's answer: show it once, not twice.
+  const arrived = new Set(qs.filter((q) => q.mine).map((q) => q.text));
+  const waiting = outbox.filter((e) => !(sending.has(e.client_id) && arrived.has(e.text)));
+  const mineNodes = [...nodesFor(mine), ...waiting.map((e) => { used.add(`out:${e.client_id}`); return outboxItem(e); })];
   reconcile(els.mineList, mineNodes);
   els.mine.hidden = mineNodes.length === 0;
   for (const key of [...items.keys()]) if (!used.has(key)) items.delete(key);
