@@ -25,7 +25,7 @@ from bench.wsclient import SocketState, WebSocketClient
 
 CONNECTS_IN_FLIGHT = 64  # per worker: keeps the server's accept backlog from overflowing
 CONNECT_TIMEOUT = 20.0
-SLOW_RCVBUF = 4096  # a paused client's receive window: the server feels it in seconds, not after 32 MiB
+SLOW_RCVBUF = 4096  # a paused client's receive window: the server queues after kilobytes, not after 32 MiB
 LAG_TICK = 0.01
 
 

@@ -1,7 +1,7 @@
 """Turns runs into the printed tables (absolute value, x bare, x socketio) and the JSON file in bench/results/.
 
-A figure from a generator-bound window is withheld from the tables (kept in the JSON): it would describe
-the load generator, not the server.
+A figure from a generator-bound or host-busy window is withheld from the tables (kept in the JSON): it
+would describe the load generator or the neighbours, not the server.
 """
 
 from __future__ import annotations
@@ -106,8 +106,9 @@ _SLOW_FIGURES = next(i for i, figure in enumerate(CELL_FIGURES) if figure.label.
 
 PROBE_FIGURES = (
     Figure("HTTP votes/s (closed loop)", lambda p: p.votes_per_s, lambda p: p),
-    Figure("server CPU ms / vote", lambda p: p.server_cpu_s / p.statuses["200"] * 1000 if p.statuses.get("200")
-           else None),
+    # the server's own CPU per answered vote: valid whichever side ran out of CPU first
+    Figure("server CPU ms / vote",
+           lambda p: p.server_cpu_s / p.statuses["200"] * 1000 if p.statuses.get("200") else None),
 )
 
 

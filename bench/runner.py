@@ -142,6 +142,21 @@ def _last_arrivals(acks: list[tuple[str, int, float]],
     return latencies
 
 
+def _generator_verdict(votes: dict[str, Any], workers: list[dict[str, Any]]) -> list[str]:
+    """Why the generator, not the server, may have set the pace of this window (empty: it did not)."""
+    reasons = []
+    if votes["schedule_lag_p99"] > LAG_LIMIT:
+        reasons.append(f"voter schedule lag p99 {votes['schedule_lag_p99'] * 1000:.0f} ms")
+    if votes["cpu_util"] > CPU_LIMIT:
+        reasons.append(f"voter CPU {votes['cpu_util']:.0%}")
+    for index, worker in enumerate(workers):
+        if worker["cpu_util"] > CPU_LIMIT:
+            reasons.append(f"attendee worker {index} CPU {worker['cpu_util']:.0%}")
+        if worker["loop_lag_p99"] > LAG_LIMIT:
+            reasons.append(f"attendee worker {index} loop lag p99 {worker['loop_lag_p99'] * 1000:.0f} ms")
+    return reasons
+
+
 def _disturbed(other_load: float) -> str | None:
     return f"other processes used {other_load:.2f} cores" if other_load > OTHER_LOAD_LIMIT else None
 
@@ -175,16 +190,6 @@ def _window(server: Running, fleet: Fleet, code: str, qids: list[str], rate: int
     finally:
         _reap(voter)
     latencies = _last_arrivals(votes["acks"], [w["reached"] for w in workers])
-    bound = []
-    if votes["schedule_lag_p99"] > LAG_LIMIT:
-        bound.append(f"voter schedule lag p99 {votes['schedule_lag_p99'] * 1000:.0f} ms")
-    if votes["cpu_util"] > CPU_LIMIT:
-        bound.append(f"voter CPU {votes['cpu_util']:.0%}")
-    for index, worker in enumerate(workers):
-        if worker["cpu_util"] > CPU_LIMIT:
-            bound.append(f"attendee worker {index} CPU {worker['cpu_util']:.0%}")
-        if worker["loop_lag_p99"] > LAG_LIMIT:
-            bound.append(f"attendee worker {index} loop lag p99 {worker['loop_lag_p99'] * 1000:.0f} ms")
     server_s = cpu_end - cpu_start
     redis_s = redis_end - redis_start if redis_end is not None and redis_start is not None else None
     ours = server_s + (redis_s or 0.0) + votes["cpu_s"] + sum(w["cpu_s"] for w in workers)
@@ -200,7 +205,7 @@ def _window(server: Running, fleet: Fleet, code: str, qids: list[str], rate: int
         generator={"voter_cpu": votes["cpu_util"], "voter_lag_p99_ms": votes["schedule_lag_p99"] * 1000,
                    "worker_cpu": [w["cpu_util"] for w in workers],
                    "worker_loop_lag_p99_ms": [w["loop_lag_p99"] * 1000 for w in workers]},
-        generator_bound=bound)
+        generator_bound=_generator_verdict(votes, workers))
 
 
 def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, str]) -> None:

@@ -2,14 +2,15 @@
 
 An attendee joins the room named by the event code it sends as socket.io auth; a small Starlette app
 serves the HTTP slice of Floor's contract. Votes count once per participant cookie, coalesce for 100 ms,
-then one `sio.emit("votes", ...)` goes to the room. No auth, no storage: a yardstick, not a product.
+then one `sio.emit("votes", ...)` goes to the room (the next window opens once it is done). No auth, no
+storage: a yardstick, not a product.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -23,16 +24,10 @@ from bench.tally import VoteTally
 
 sio = socketio.AsyncServer(async_mode="asgi", transports=["websocket"], always_connect=True)
 tallies: dict[str, VoteTally] = {}
-_emits: set[asyncio.Task[None]] = set()  # keeps running emits referenced until they finish
 
 
-def _publish(code: str) -> Any:
-    def publish(message: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(sio.emit("votes", message, room=code))
-        _emits.add(task)
-        task.add_done_callback(_emits.discard)
-
-    return publish
+def _publish(code: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    return lambda message: sio.emit("votes", message, room=code)
 
 
 async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None) -> None:
