@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import secrets
 import time
@@ -37,6 +38,7 @@ from qa.realtime import notices
 from qa.store.base import DuplicateQuestion, StaleWrite, Store, Write
 
 T = TypeVar("T")
+log = logging.getLogger("floor.commands")
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i) for codes read off a screen
 EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days")
@@ -99,7 +101,7 @@ class Commands:
         return p
 
     # -- events --------------------------------------------------------------------------------------
-    async def create_event(self, body: object) -> Event:
+    async def create_event(self, body: object, by: Actor | None = None) -> Event:
         data = fields.payload(body, allowed=EVENT_FIELDS, required=("title",))
         title = text.clean(data["title"], "title", min_len=1, max_len=self.limits.title_max)
         moderation = fields.choice(data.get("moderation", "pre"), "moderation", ("pre", "post"))
@@ -119,12 +121,19 @@ class Commands:
         for _ in range(5):
             try:
                 await self.store.create_event(event)
-                return event
+                break
             except Conflict:
                 if code:
                     raise
                 event.code = _new_code()
-        raise Conflict("Could not allocate an event code; try again.", "busy")
+        else:
+            raise Conflict("Could not allocate an event code; try again.", "busy")
+        if by is not None:
+            try:  # the event exists either way: a lost first audit record must not turn its creation into an error
+                await self.store.commit(event.code, Write([], audit=_audit(by, "event.create")))
+            except (Unavailable, StaleWrite, NotFound):
+                log.warning("event %s created, but its audit log could not record it", event.code)
+        return event
 
     async def update_event(self, code: str, body: object, by: Actor | None = None) -> Event:
         data = fields.payload(body, allowed=PATCH_FIELDS)

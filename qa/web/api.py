@@ -93,8 +93,8 @@ async def _moderator_event(request: Request) -> tuple[Event, Actor]:
 # -- events ----------------------------------------------------------------------------------------
 
 async def create_event(request: Request) -> Response:
-    require_admin(request.headers, _settings(request).admin_token)
-    event = await _commands(request).create_event(await json_body(request))
+    by = require_admin(request.headers, _settings(request).admin_token)
+    event = await _commands(request).create_event(await json_body(request), by)
     return ok(organiser_view(request, event), 201)
 
 
