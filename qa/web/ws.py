@@ -138,6 +138,9 @@ async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[st
         if event is None:
             _error(conn, room, "not_found", "This event no longer exists.")
             return token
+        if not hub.still_authorised(conn, event):  # rotated away, and the change has not reached this room yet
+            conn.abort(POLICY_VIOLATION, "token no longer valid")
+            return None
         if kind == "ping":
             conn.push(frame("pong", room.last_seq, {}), room.last_seq, counts=True)
         elif kind == "auth":
