@@ -158,7 +158,7 @@ def test_russian_plurals_and_batched_announcements(event: Event, open_as: Any, w
     page = open_as(f"{event.base}/e/{event.code}", PHONE, locale="ru-RU")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.locator("#live")).to_have_attribute("data-state", "connected")
-    ids = [event.ask(f"Вопрос номер {i} о защите данных", language="ru")["id"] for i in range(1, 4)]
+    ids = [event.ask(f"Вопрос номер {i} о защите данных", language="ru")["id"] for i in range(1, 4)]  # noqa: RUF001
     for qid in ids:
         event.mod("POST", f"/questions/{qid}/moderate", {"action": "approve"})
     # Three approvals are one announcement, in the right plural form ("3 новых вопроса", not "вопросов").
@@ -178,8 +178,9 @@ def test_russian_plurals_and_batched_announcements(event: Event, open_as: Any, w
 def test_chinese_projector_with_language_filter_large_text_and_high_contrast(
         event: Event, open_as: Any, watch: Watch) -> None:
     event.mod("PATCH", "", {"language": "zh"})
-    for text, lang in (("如何保护难民的数据？", "zh"), ("What safeguards exist for biometric data?", "en"),
-                       ("数据跨境流动应如何监管？", "zh")):
+    questions = (("如何保护难民的数据？", "zh"), ("What safeguards exist for biometric data?", "en"),  # noqa: RUF001
+                 ("数据跨境流动应如何监管？", "zh"))  # noqa: RUF001
+    for text, lang in questions:
         q = event.ask(text, language=lang)
         event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
     page = open_as(f"{event.base}/e/{event.code}/present", PROJECTOR, locale="en-US")
