@@ -208,6 +208,10 @@ def test_chinese_projector_with_language_filter_large_text_and_high_contrast(
     page.mouse.move(10, 10)
     page.wait_for_timeout(300)
     shot(page, "i18n-zh-presenter")
+    # The organiser switches the screen's language: the projector follows without anyone touching it.
+    event.mod("PATCH", "", {"language": "ar"})
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("#p-top-h")).to_have_text("الأسئلة الأكثر تأييدًا")
     assert watch.problems == []
 
 
