@@ -69,7 +69,22 @@ function row(ev) {
     h("td", {}, h("div", { class: "a-actions" },
       h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "json") }, t("Export JSON")),
       h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "csv") }, t("Export CSV")),
+      h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: (e) => rotate(ev, e.currentTarget) },
+        t("New moderator link")),
       h("button", { type: "button", class: "btn btn-quiet btn-small c-danger", onclick: () => confirmErase(ev) }, t("Erase")))));
+}
+
+/** Two clicks: the first arms the button, the second replaces the token (old moderator links stop working). */
+async function rotate(ev, button) {
+  if (button.dataset.armed !== "yes") {
+    button.dataset.armed = "yes";
+    setText(button, t("Click again: old links stop working"));
+    return;
+  }
+  const r = await api("POST", `/api/events/${encodeURIComponent(ev.code)}/rotate`, { token, body: { which: "moderator" } });
+  setText(els.listMsg, r.ok ? t("New moderator link made for “{title}”; the old one no longer works.", { title: ev.title })
+    : r.message);
+  load();
 }
 
 async function download(ev, format) {
