@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import psutil
 
 from bench.plan import Plan
-from bench.runner import CellRun, ThroughputRun, Window
+from bench.runner import PROBE_FLOOR_ENV, CellRun, ThroughputRun, Window
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REFERENCES = ("bare", "socketio")
@@ -198,6 +198,8 @@ def _notes(cells: list[CellRun], probes: list[ThroughputRun]) -> list[str]:
                          f"statuses {probe.statuses}")
         elif set(probe.statuses) - {"200"}:
             notes.append(f"{tag}: statuses {probe.statuses}")
+        if probe.redis_cpu_s is not None and probe.statuses.get("200"):
+            notes.append(f"{tag}: redis CPU {probe.redis_cpu_s / probe.statuses['200'] * 1000:.3f} ms / vote")
     return notes
 
 
@@ -221,7 +223,9 @@ def render(plan: Plan, cells: list[CellRun], probes: list[ThroughputRun],
     for probe in probes:
         by_flavour_probe.setdefault(probe.flavour, []).append(probe)
     text, probe_rows = _table(f"== HTTP votes/s: {plan.throughput_clients} keep-alive connections, closed loop, "
-                              f"{plan.throughput_s:.0f} s, no attendees ==", PROBE_FIGURES, by_flavour_probe)
+                              f"{plan.throughput_s:.0f} s, no attendees, Floor with "
+                              f"{' '.join(f'{k}={v}' for k, v in PROBE_FLOOR_ENV.items())} ==",
+                              PROBE_FIGURES, by_flavour_probe)
     sections.append(text)
     rows += [{"cell": None, **row} for row in probe_rows]
     notes = _notes(cells, probes) + [f"{name}: skipped, {reason}" for name, reason in skipped.items()]
