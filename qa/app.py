@@ -97,7 +97,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.store = store
     app.state.broker = broker
     app.state.hub = Hub(store, broker, settings)
-    app.state.commands = Commands(store, broker, limits=settings.limits, prefix=settings.redis_prefix)
+    app.state.commands = Commands(store, broker, limits=settings.limits, prefix=settings.redis_prefix,
+                                  retention_days=settings.retention_days)
     app.state.templates = Jinja2Templates(env=_template_env())
     app.state.catalogs = i18n.Catalogs()
     app.state.limiter = RateLimiter()

@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(host: str, port: int, log_level: str) -> int:
     import uvicorn
 
+    from qa import logprivacy
     from qa.app import create_app
     from qa.server import FloorServer, shutdown_budget
 
@@ -49,5 +50,6 @@ def _serve(host: str, port: int, log_level: str) -> int:
                             ws_ping_timeout=settings.ws_ping_seconds, proxy_headers=True,
                             timeout_graceful_shutdown=in_flight, server_header=False,  # type: ignore[arg-type]
                             access_log=False)
+    logprivacy.install()
     FloorServer(config, app, drain=drain, grace=settings.shutdown_grace).run()
     return 0

@@ -33,7 +33,7 @@ from qa.domain.model import (
     Viewer,
     participant_tag,
 )
-from qa.domain.views import poll_view
+from qa.domain.views import iso, poll_view
 from qa.realtime import notices
 from qa.store.base import DuplicateQuestion, StaleWrite, Store, Write
 
@@ -41,15 +41,17 @@ T = TypeVar("T")
 log = logging.getLogger("floor.commands")
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i) for codes read off a screen
-EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days")
+EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days", "ends_at")
 PATCH_FIELDS = ("title", "moderation", "questions_open", "language", "timezone", "policy_text", "blocked_words",
-                "retention_days", "presenting_poll", "overlay_hidden", "timer")
+                "retention_days", "ends_at", "presenting_poll", "overlay_hidden", "timer")
 ROTATABLE = ("moderator", "presenter")
 
 
 class Commands:
-    def __init__(self, store: Store, broker: Broker, *, limits: Limits, prefix: str = "floor") -> None:
+    def __init__(self, store: Store, broker: Broker, *, limits: Limits, prefix: str = "floor",
+                 retention_days: int = 30) -> None:
         self.store = store
+        self.retention_days = retention_days  # the deployment's default; each event may set its own
         self.broker = broker
         self.limits = limits
         self.prefix = prefix
@@ -115,9 +117,11 @@ class Commands:
                               "digits or dashes.", "invalid_code")
         event = Event(code=code or _new_code(), title=title, moderator_token=secrets.token_urlsafe(24),
                       presenter_token=secrets.token_urlsafe(24), epoch=secrets.token_hex(8),
-                      created_at=time.time(), moderation=moderation)
-        self._apply_settings(event, {k: v for k, v in data.items() if k in PATCH_FIELDS and k not in
-                                     ("title", "moderation")})
+                      created_at=time.time(), moderation=moderation, retention_days=self.retention_days)
+        settings = {k: v for k, v in data.items() if k in PATCH_FIELDS and k not in ("title", "moderation")}
+        if "timezone" in settings:  # a local ends_at is read in the event's own zone
+            settings = {"timezone": settings.pop("timezone"), **settings}
+        self._apply_settings(event, settings)
         for _ in range(5):
             try:
                 await self.store.create_event(event)
@@ -168,6 +172,8 @@ class Commands:
             event.policy_text = text.clean(data["policy_text"], "policy_text", max_len=lim.policy_max, multiline=True)
         if "retention_days" in data:
             event.retention_days = fields.integer(data["retention_days"], "retention_days", lo=1, hi=3650)
+        if "ends_at" in data:
+            event.ends_at = _instant(data["ends_at"], "ends_at", event.timezone)
         if "blocked_words" in data:
             words = data["blocked_words"]
             if not isinstance(words, list) or len(words) > lim.blocked_words_max:
@@ -180,7 +186,7 @@ class Commands:
             event.presenting_poll = None if value is None else fields.integer(value, "presenting_poll", lo=1,
                                                                                 hi=2**31)
         if "timer" in data:
-            event.timer = _timer(data["timer"])
+            event.timer = _timer(data["timer"], event.timer)
 
     async def rotate(self, code: str, body: object, by: Actor | None = None) -> Event:
         """A new moderator (or presenter) token: the old one stops working at once, on every instance."""
@@ -203,7 +209,10 @@ class Commands:
 
     # -- questions -----------------------------------------------------------------------------------
     async def ask(self, code: str, participant: str, body: object) -> Question:
-        event = await self.event(code)
+        state = await self.store.state(code)
+        if state is None:
+            raise NotFound("No event with this code.")
+        event = state.event
         client_id = body.get("client_id") if isinstance(body, dict) else None
         if client_id is not None:
             if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64:
@@ -215,6 +224,8 @@ class Commands:
         q = question_rules.new_question(qid, body, author=participant, event=event, now=time.time(),
                                         limits=self.limits)
         q.client_id = client_id
+        if not q.held:
+            q.similar_to = question_rules.most_similar(q.text, state.questions[-question_rules.SIMILAR_WINDOW:])
         try:
             await self._commit(code, Write([_question_change(q, None)], questions=[q]))
         except DuplicateQuestion:
@@ -390,8 +401,9 @@ class Commands:
     async def add_segment(self, code: str, body: object, by: Actor | None = None) -> Segment:
         data = fields.payload(body, allowed=("title", "starts_at", "speakers"), required=("title",))
         title = text.clean(data["title"], "title", min_len=1, max_len=self.limits.segment_title_max)
-        starts_at = _timestamp(data.get("starts_at"))
         speakers = text.optional(data.get("speakers"), "speakers", max_len=200)
+        # Stored in UTC, so every screen can show it in the event's zone and in the viewer's own.
+        starts_at = iso(_instant(data.get("starts_at"), "starts_at", (await self.event(code)).timezone))
         sid = await self.store.next_id(code, "segment")
 
         async def attempt() -> Segment:
@@ -482,27 +494,41 @@ def _timezone(value: object) -> str:
     return value
 
 
-def _timestamp(value: object) -> str | None:
+def _instant(value: object, name: str, timezone: str) -> float | None:
+    """An ISO 8601 date-time as a timestamp; without an offset it is read in the event's time zone."""
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 40:
-        raise Invalid("starts_at must be an ISO 8601 date-time.", "invalid_time")
+        raise Invalid(f"{name} must be an ISO 8601 date-time.", "invalid_time")
     try:
-        datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid("starts_at must be an ISO 8601 date-time.", "invalid_time") from None
-    return value
+        raise Invalid(f"{name} must be an ISO 8601 date-time.", "invalid_time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.timestamp()
 
 
-def _timer(value: object) -> dict[str, Any] | None:
-    """A segment countdown: {"seconds": total, "running": bool}; the server stamps when it started."""
+def _timer(value: object, previous: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """A segment countdown {"seconds", "remaining", "running", "since"}: the server stamps when it (re)started.
+    Without "remaining", a pause keeps what was left and a start resumes from it; reset sends remaining=seconds."""
     if value is None:
         return None
     data = fields.payload(value, allowed=("seconds", "running", "remaining"), required=("seconds",))
     seconds = fields.integer(data["seconds"], "seconds", lo=1, hi=24 * 3600)
     running = fields.boolean(data.get("running", False), "running")
-    remaining = fields.integer(data.get("remaining", seconds), "remaining", lo=0, hi=seconds)
-    return {"seconds": seconds, "remaining": remaining, "running": running, "since": time.time() if running else None}
+    now = time.time()
+    if "remaining" in data:
+        remaining = fields.integer(data["remaining"], "remaining", lo=0, hi=seconds)
+    elif previous and previous.get("seconds") == seconds:
+        left = float(previous.get("remaining", seconds))
+        if previous.get("running") and previous.get("since"):
+            left -= now - float(previous["since"])
+        remaining = max(0, min(seconds, round(left)))
+    else:
+        remaining = seconds
+    return {"seconds": seconds, "remaining": remaining, "running": running, "since": now if running else None}
 

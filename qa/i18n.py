@@ -49,8 +49,9 @@ PLURAL_FORMS = {
     "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
 }
 # Where messages live and how to read them (babel.cfg says the same for `pybabel extract`).
-METHOD_MAP = [("templates/**.html", "jinja2"), ("static/**.js", "javascript")]
-OPTIONS_MAP = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}, "static/**.js": {}}
+METHOD_MAP = [("templates/**.html", "jinja2"), ("static/**.js", "javascript"), ("qa/privacy.py", "python")]
+OPTIONS_MAP = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}, "static/**.js": {},
+               "qa/privacy.py": {}}
 KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "t": None, "nt": (1, 2), "pt": ((1, "c"), 2)}
 # Numbers whose plural category decides which gettext form the scripts use (see plural_map).
 PLURAL_SAMPLES = (*range(0, 201), 1000, 1001, 1002, 1011, 1000000, 2000000)

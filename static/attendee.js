@@ -2,7 +2,7 @@
 import { Live, bindIndicator } from "./live.js";
 import { $, announcer, api, h, randomId, reconcile, scheduler, setLang, setText, store } from "./ui.js";
 import { resultsView, scalePoint } from "./polls.js";
-import { lang, num, nt, t } from "./i18n.js";
+import { eventTime, lang, num, nt, t } from "./i18n.js";
 
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
 const MAX_TEXT = 500;
@@ -48,6 +48,16 @@ const els = {
   answered: $("#answered"),
   answeredList: $("#answered-list"),
   answeredCount: $("#answered-count"),
+  agenda: $("#agenda"),
+  agendaNow: $("#agenda-now"),
+  agendaWhen: $("#agenda-when"),
+  agendaView: $("#agenda-view"),
+  agendaPast: $("#agenda-past"),
+  forgetStart: $("#forget-start"),
+  forgetConfirm: $("#forget-confirm"),
+  forgetYes: $("#forget-yes"),
+  forgetNo: $("#forget-no"),
+  forgetMsg: $("#forget-msg"),
 };
 
 // -- questions -----------------------------------------------------------------------------------
@@ -87,14 +97,20 @@ function updateItem(it, q, { onscreen = false } = {}) {
   it.li.classList.toggle("q-onscreen", onscreen);
   it.li.classList.toggle("q-pending", q.status === "pending");
   it.li.classList.toggle("q-answered", q.status === "answered");
-  const votable = q.status === "approved";
-  it.vote.hidden = q.status === "pending";
+  const votable = q.status === "approved" && !readOnly;
+  it.vote.hidden = q.status === "pending" || q.status === "merged";
   it.vote.disabled = !votable;
   it.vote.setAttribute("aria-pressed", q.voted ? "true" : "false");
   setText(it.count, num(q.votes ?? 0));
   setText(it.srCount, t("{votes}, upvote", { votes: nt("{n} vote", "{n} votes", q.votes ?? 0) }));
-  it.status.hidden = q.status !== "pending";
-  setText(it.status.firstChild, t("Waiting for the moderator"));
+  it.status.hidden = q.status !== "pending" && q.status !== "merged";
+  if (q.status === "merged") {
+    const target = live.questions.get(q.merged_into);
+    setText(it.status.firstChild, target
+      ? t("Merged into a similar question: “{question}”", { question: target.text })
+      : t("Merged into a similar question (#{id})", { id: q.merged_into }));
+  } else setText(it.status.firstChild, t("Waiting for the moderator"));
+  it.li.classList.toggle("q-merged", q.status === "merged");
 }
 
 function outboxItem(entry) {
@@ -118,7 +134,7 @@ const pendingVotes = new Set();
 
 async function toggleVote(id) {
   const q = live.questions.get(id);
-  if (!q || q.status !== "approved" || pendingVotes.has(id)) return;
+  if (!q || q.status !== "approved" || readOnly || pendingVotes.has(id)) return;
   const on = !q.voted;
   const before = { voted: q.voted, votes: q.votes };
   pendingVotes.add(id);
@@ -406,6 +422,87 @@ els.form.addEventListener("submit", (e) => {
 });
 addEventListener("online", flushOutbox);
 
+// -- agenda: follow the active segment, browse earlier ones read-only ------------------------------
+
+let viewing = null; // segment id the attendee chose to look back at, or null to follow the active one
+let readOnly = false;
+
+function shownSegment() {
+  const ev = live.event;
+  const segs = ev.segments || [];
+  if (viewing !== null && segs.some((s) => s.id === viewing) && viewing !== ev.active_segment) return viewing;
+  viewing = null;
+  return ev.active_segment;
+}
+
+function inView(q) {
+  const ev = live.event;
+  const seg = shownSegment();
+  if (!seg) return true;
+  if (seg === ev.active_segment) return q.segment == null || q.segment === seg;
+  return q.segment === seg;
+}
+
+function renderAgenda() {
+  const ev = live.event;
+  const segs = ev.segments || [];
+  const active = segs.find((s) => s.id === ev.active_segment);
+  els.agenda.hidden = !active;
+  if (!active) {
+    readOnly = false;
+    return;
+  }
+  setText(els.agendaNow, active.title);
+  setText(els.agendaWhen, active.starts_at ? eventTime(active.starts_at, ev.timezone) : "");
+  const upTo = segs.slice(0, segs.indexOf(active) + 1);
+  const sig = JSON.stringify([upTo.map((s) => [s.id, s.title]), active.id]);
+  if (els.agendaView.dataset.sig !== sig) {
+    els.agendaView.dataset.sig = sig;
+    els.agendaView.replaceChildren(...upTo.map((s) => h("option", { value: String(s.id) },
+      s.id === active.id ? t("{segment} (now)", { segment: s.title }) : s.title)));
+  }
+  const seg = shownSegment();
+  if (document.activeElement !== els.agendaView) els.agendaView.value = String(seg);
+  readOnly = seg !== ev.active_segment;
+  els.agendaPast.hidden = !readOnly;
+  els.agendaView.parentElement.hidden = upTo.length < 2;
+}
+
+// -- forget me -----------------------------------------------------------------------------------
+
+function confirmForget(open) {
+  els.forgetConfirm.hidden = !open;
+  els.forgetStart.setAttribute("aria-expanded", String(open));
+  if (open) els.forgetYes.focus();
+}
+els.forgetStart.addEventListener("click", () => confirmForget(els.forgetConfirm.hidden));
+els.forgetNo.addEventListener("click", () => {
+  confirmForget(false);
+  els.forgetStart.focus();
+});
+els.forgetYes.addEventListener("click", async () => {
+  els.forgetYes.disabled = true;
+  const r = await api("DELETE", `/api/events/${encodeURIComponent(code)}/me`);
+  els.forgetYes.disabled = false;
+  if (!r.ok) {
+    setText(els.forgetMsg, r.message);
+    els.forgetMsg.dataset.kind = "error";
+    return;
+  }
+  outbox = [];
+  saveOutbox();
+  for (const q of [...live.questions.values()]) {
+    if (q.mine) live.questions.delete(q.id);
+    else if (q.voted) live.upsertQuestion({ id: q.id, voted: false, votes: Math.max(0, (q.votes || 0) - 1) });
+  }
+  for (const p of live.polls.values()) if (p.my_answer) live.upsertPoll({ ...p, my_answer: null });
+  confirmForget(false);
+  setText(els.forgetMsg, t("Done: your questions, votes and answers are gone."));
+  els.forgetMsg.dataset.kind = "ok";
+  say(t("Done: your questions, votes and answers are gone."));
+  schedule();
+});
+
 // -- render --------------------------------------------------------------------------------------
 
 function render() {
@@ -414,13 +511,15 @@ function render() {
   els.paused.hidden = open;
   for (const el of els.form.elements) el.disabled = !open || ((el === els.name || el === els.affiliation) && els.anon.checked);
 
-  const qs = [...live.questions.values()];
-  const onscreen = qs.find((q) => q.id === ev.highlighted && q.status === "approved");
+  renderAgenda();
+  const all = [...live.questions.values()];
+  const qs = all.filter(inView);
+  const onscreen = readOnly ? null : all.find((q) => q.id === ev.highlighted && q.status === "approved");
   const approved = qs.filter((q) => q.status === "approved" && q !== onscreen)
     .sort(sortKey() === "recent" ? byRecent : byPopular);
   const answered = qs.filter((q) => q.status === "answered")
     .sort((a, b) => (b.answered_at || "").localeCompare(a.answered_at || ""));
-  const mine = qs.filter((q) => q.mine && q.status === "pending").sort(cmpTime);
+  const mine = all.filter((q) => q.mine && (q.status === "pending" || q.status === "merged")).sort(cmpTime);
 
   const used = new Set();
   const nodesFor = (list, opts) => list.map((q) => {
@@ -438,7 +537,7 @@ function render() {
   els.answered.hidden = answered.length === 0;
   setText(els.answeredCount, total(answered.length));
   // The socket can deliver our own question before the send's answer: show it once, not twice.
-  const arrived = new Set(qs.filter((q) => q.mine).map((q) => q.text));
+  const arrived = new Set(all.filter((q) => q.mine).map((q) => q.text));
   const waiting = outbox.filter((e) => !(sending.has(e.client_id) && arrived.has(e.text)));
   const mineNodes = [...nodesFor(mine), ...waiting.map((e) => { used.add(`out:${e.client_id}`); return outboxItem(e); })];
   reconcile(els.mineList, mineNodes);
@@ -498,6 +597,12 @@ live.subscribe((type, data) => {
     flushOutbox();
   }
   schedule();
+});
+
+els.agendaView.addEventListener("change", () => {
+  const id = Number(els.agendaView.value);
+  viewing = id === live.event.active_segment ? null : id;
+  render();
 });
 
 for (const input of document.querySelectorAll('input[name="sort"]')) {

@@ -48,6 +48,38 @@ export function dateTime(iso) {
   return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short" }).format(d);
 }
 
+/** An ISO date-time shown in the event's zone and, when it differs, in the viewer's own: "10:00 GMT+2 (16:00 your time)". */
+export function eventTime(iso, timeZone) {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return "";
+  const opts = { weekday: "short", hour: "numeric", minute: "2-digit", timeZoneName: "short" };
+  let there;
+  try {
+    there = new Intl.DateTimeFormat(LOCALE, { ...opts, timeZone: timeZone || "UTC" }).format(d);
+  } catch {
+    there = new Intl.DateTimeFormat(LOCALE, { ...opts, timeZone: "UTC" }).format(d);
+  }
+  const here = new Intl.DateTimeFormat(LOCALE, opts).format(d);
+  return here === there ? there : t("{event_time} ({local_time} your time)", { event_time: there, local_time: here });
+}
+
+/** Seconds as m:ss (or h:mm:ss), with a minus sign once a countdown runs over. */
+export function clock(seconds) {
+  const s = Math.abs(Math.trunc(seconds));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  const body = hh ? `${hh}:${String(mm).padStart(2, "0")}:${ss}` : `${mm}:${ss}`;
+  return seconds < 0 ? `−${body}` : body;
+}
+
+/** What is left on a segment timer now ({seconds, remaining, running, since} from the server). */
+export function timerLeft(timer, skew = 0) {
+  if (!timer) return null;
+  if (!timer.running || !timer.since) return timer.remaining;
+  return timer.remaining - (Date.now() / 1000 - skew - timer.since);
+}
+
 let names = null;
 /** A language's name in the page's language ("fr" -> "French" / "французский" ...). */
 export function languageName(code) {

@@ -2,7 +2,7 @@
 import { Live, bindIndicator } from "./live.js";
 import { $, announcer, api, copyText, h, reconcile, scheduler, setLang, setText, store, takeFragmentToken } from "./ui.js";
 import { pollKind, resultsView } from "./polls.js";
-import { languageName, num, nt, pt, t, time } from "./i18n.js";
+import { clock, eventTime, languageName, num, nt, pt, t, time, timerLeft } from "./i18n.js";
 import { languageFilter } from "./langfilter.js";
 
 
@@ -87,12 +87,24 @@ function card(id) {
   const meta = h("p", { class: "c-q-meta" }, byline, h("span", { class: "spacer" }), langBadge, when, votes);
   const actions = h("div", { class: "c-actions", role: "group", "aria-label": t("Actions") });
   const editBox = h("div", { class: "c-edit" });
-  const li = h("li", { class: "c-q", tabindex: "-1", "data-qid": id }, badges, text, original, meta, editBox, actions);
+  const ref = h("span", { class: "c-ref", dir: "ltr" }, `#${id}`);
+  const similar = h("p", { class: "c-similar" });
+  const moveTo = h("select", { class: "c-move", "aria-label": t("Move to segment") });
+  moveTo.addEventListener("change", async () => {
+    const value = moveTo.value;
+    if (value === "") return;
+    const r = await moderate(id, "move", { segment: Number(value) });
+    if (!r.ok) moveTo.value = String(live.questions.get(id)?.segment ?? "");
+  });
+  const li = h("li", { class: "c-q", tabindex: "-1", "data-qid": id }, badges, text, original, similar, meta, editBox,
+    h("div", { class: "c-q-foot" }, actions, moveTo));
+  meta.prepend(ref);
   li.addEventListener("focusin", () => select(id, { focus: false }));
   li.addEventListener("click", (e) => {
     if (!e.target.closest("button, textarea, input")) select(id);
   });
-  c = { li, badges, text, original, who, org, votes, lang: langBadge, when, actions, editBox, sig: "" };
+  c = { li, badges, text, original, who, org, votes, lang: langBadge, when, actions, editBox, similar, moveTo, sig: "",
+    simSig: "", moveSig: "" };
   cards.set(id, c);
   return c;
 }
@@ -135,6 +147,8 @@ function updateCard(c, q) {
     c.badges.dataset.sig = bsig;
     c.badges.replaceChildren(...badges.map(([cls, label]) => h("span", { class: `badge ${cls}` }, label)));
   }
+  updateSimilar(c, q);
+  updateMove(c, q);
   c.li.classList.toggle("is-flagged", !!q.flagged);
   c.li.classList.toggle("is-onscreen", !!q.highlighted);
   const acts = actionsFor(q);
@@ -150,6 +164,39 @@ function updateCard(c, q) {
   }
   c.li.classList.toggle("is-selected", selected === q.id);
   c.li.setAttribute("aria-current", selected === q.id ? "true" : "false");
+}
+
+/** "Similar to #N" with a one-click merge, while both questions are still in play. */
+function updateSimilar(c, q) {
+  const target = q.similar_to ? live.questions.get(q.similar_to) : null;
+  const show = !!target && target.status !== "merged" && target.status !== "rejected"
+    && (q.status === "pending" || q.status === "approved");
+  const sig = show ? `${target.id}:${target.text}` : "";
+  if (c.simSig === sig) return;
+  c.simSig = sig;
+  c.similar.hidden = !show;
+  if (!show) {
+    c.similar.replaceChildren();
+    return;
+  }
+  const merge = h("button", { type: "button", class: "btn btn-small btn-quiet", "data-action": "merge" },
+    t("Merge into #{id}", { id: target.id }));
+  merge.addEventListener("click", () => moderate(q.id, "merge", { into: target.id }));
+  c.similar.replaceChildren(
+    h("span", { class: "badge badge-warn" }, t("Similar to #{id}", { id: target.id })), " ",
+    h("span", { class: "c-similar-text user-text", dir: "auto" }, target.text), " ", merge);
+}
+
+function updateMove(c, q) {
+  const segs = live.event.segments || [];
+  const sig = JSON.stringify([segs.map((s) => [s.id, s.title]), q.segment]);
+  if (c.moveSig === sig) return;
+  c.moveSig = sig;
+  c.moveTo.hidden = segs.length < 2 || q.status === "merged";
+  const options = [h("option", { value: "", disabled: "" }, t("Segment…"))];
+  for (const seg of segs) options.push(h("option", { value: String(seg.id) }, seg.title));
+  c.moveTo.replaceChildren(...options);
+  c.moveTo.value = q.segment == null ? "" : String(q.segment);
 }
 
 function startEdit(id) {
@@ -469,6 +516,110 @@ $("#note-form").addEventListener("submit", async (e) => {
   }
 });
 
+// -- agenda, timer, overlay ----------------------------------------------------------------------
+
+const segmentItems = new Map();
+
+function segmentItem(seg) {
+  let it = segmentItems.get(seg.id);
+  if (!it) {
+    const title = h("span", { class: "c-seg-title", dir: "auto" });
+    const when = h("span", { class: "c-seg-when" });
+    const speakers = h("span", { class: "c-seg-speakers", dir: "auto" });
+    const count = h("span", { class: "badge" });
+    const state = h("span", { class: "badge badge-live" }, t("Now"));
+    const activate = h("button", { type: "button", class: "btn btn-small btn-quiet" }, t("Make active"));
+    activate.addEventListener("click", () => call("POST", `/segments/${seg.id}/activate`));
+    const li = h("li", { class: "c-seg", "data-segment": seg.id },
+      h("div", { class: "c-seg-main" }, title, when, speakers), h("div", { class: "c-seg-side" }, count, state, activate));
+    it = { li, title, when, speakers, count, state, activate };
+    segmentItems.set(seg.id, it);
+  }
+  return it;
+}
+
+function renderSegments() {
+  const ev = live.event;
+  const segs = ev.segments || [];
+  const counts = new Map();
+  for (const q of live.questions.values()) if (q.status !== "merged") counts.set(q.segment, (counts.get(q.segment) || 0) + 1);
+  reconcile($("#segment-list"), segs.map((seg) => {
+    const it = segmentItem(seg);
+    const active = ev.active_segment === seg.id;
+    setText(it.title, seg.title);
+    setText(it.when, seg.starts_at ? eventTime(seg.starts_at, ev.timezone) : "");
+    it.when.hidden = !seg.starts_at;
+    setText(it.speakers, seg.speakers || "");
+    it.speakers.hidden = !seg.speakers;
+    setText(it.count, nt("{n} question", "{n} questions", counts.get(seg.id) || 0));
+    it.state.hidden = !active;
+    it.activate.hidden = active;
+    it.li.classList.toggle("is-active", active);
+    it.li.setAttribute("aria-current", active ? "step" : "false");
+    return it.li;
+  }));
+  $("#segments-empty").hidden = segs.length > 0;
+}
+
+$("#segment-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const title = $("#seg-title").value.trim();
+  if (!title) {
+    setText($("#seg-msg"), t("Give the segment a title."));
+    return;
+  }
+  const body = { title };
+  if ($("#seg-start").value) body.starts_at = $("#seg-start").value;
+  if ($("#seg-speakers").value.trim()) body.speakers = $("#seg-speakers").value.trim();
+  const r = await api("POST", `${base}/segments`, { body, token });
+  if (!r.ok) {
+    setText($("#seg-msg"), r.message);
+    return;
+  }
+  for (const id of ["#seg-title", "#seg-start", "#seg-speakers"]) $(id).value = "";
+  setText($("#seg-msg"), "");
+  $("#seg-title").focus();
+});
+
+function renderTimer() {
+  const timer = live.event.timer;
+  const left = timerLeft(timer);
+  const clockEl = $("#timer-clock");
+  setText(clockEl, left == null ? "--:--" : clock(Math.ceil(left)));
+  clockEl.dataset.over = String(left != null && left <= 0);
+  const running = !!timer?.running;
+  setText($("#timer-start"), running ? t("Pause") : (timer && timer.remaining < timer.seconds ? t("Resume") : t("Start")));
+  $("#timer-minutes").disabled = running;
+  if (timer && document.activeElement !== $("#timer-minutes")) $("#timer-minutes").value = String(Math.round(timer.seconds / 60));
+}
+
+function timerSeconds() {
+  const minutes = Math.round(Number($("#timer-minutes").value));
+  return Math.min(600, Math.max(1, Number.isFinite(minutes) ? minutes : 10)) * 60;
+}
+
+$("#timer-start").addEventListener("click", () => {
+  const timer = live.event.timer;
+  const seconds = timerSeconds();
+  if (timer?.running) call("PATCH", "", { timer: { seconds: timer.seconds, running: false } });
+  else if (timer && timer.seconds === seconds) call("PATCH", "", { timer: { seconds, running: true } });
+  else call("PATCH", "", { timer: { seconds, remaining: seconds, running: true } });
+});
+$("#timer-reset").addEventListener("click", () => {
+  const seconds = timerSeconds();
+  call("PATCH", "", { timer: { seconds, remaining: seconds, running: false } });
+});
+setInterval(() => { if (live?.event?.timer?.running) renderTimer(); }, 500);
+
+function renderOverlay() {
+  const hidden = !!live.event.overlay_hidden;
+  setText($("#overlay-state"), hidden ? t("Overlay cleared") : t("Overlay live"));
+  $("#overlay-state").dataset.open = String(!hidden);
+  setText($("#overlay-toggle"), hidden ? t("Show overlay") : t("Clear overlay"));
+  $("#overlay-toggle").classList.toggle("btn-quiet", hidden);
+}
+$("#overlay-toggle").addEventListener("click", () => call("PATCH", "", { overlay_hidden: !live.event.overlay_hidden }));
+
 // -- render --------------------------------------------------------------------------------------
 
 function renderQuestions() {
@@ -524,6 +675,9 @@ function render() {
   els.console.hidden = false;
   els.needToken.hidden = true;
   renderEvent();
+  renderSegments();
+  renderTimer();
+  renderOverlay();
   renderQuestions();
   renderPolls();
 }

@@ -4,7 +4,7 @@ import { Live, bindIndicator } from "./live.js";
 import { $, api, announcer, h, percent, prefersReducedMotion, reconcile, scheduler, setLang, setText, store,
   takeFragmentToken } from "./ui.js";
 import { rowLabels, scalePoint } from "./polls.js";
-import { lang, num, nt, pct, t } from "./i18n.js";
+import { clock, lang, num, nt, pct, t, timerLeft } from "./i18n.js";
 import { languageFilter } from "./langfilter.js";
 
 const TOP_ALONE = 5; // top questions shown when nothing is highlighted
@@ -37,6 +37,8 @@ const els = {
   pollTitle: $("#p-poll-title"),
   pollBody: $("#p-poll-body"),
   pollMeta: $("#p-poll-meta"),
+  segment: $("#p-segment"),
+  timer: $("#p-timer"),
   notes: $("#notes"),
   noteText: $("#note-text"),
   noteMore: $("#notes-more"),
@@ -81,7 +83,7 @@ function row(q) {
 
 function renderQuestions() {
   const ev = live.event;
-  const qs = [...live.questions.values()].filter((q) => q.status === "approved");
+  const qs = [...live.questions.values()].filter((q) => q.status === "approved" && inSegment(q, ev));
   const hq = qs.find((q) => q.id === ev.highlighted);
   els.highlight.hidden = !hq;
   if (hq) {
@@ -99,6 +101,27 @@ function renderQuestions() {
   $("#p-top").hidden = !!hq && top.length === 0;
   els.empty.hidden = top.length > 0 || !!hq;
 }
+
+// -- agenda: the active segment and its timer ----------------------------------------------------
+
+/** The screen follows the moderator's active segment (questions asked before any segment stay with it). */
+function inSegment(q, ev) {
+  return !ev.active_segment || q.segment == null || q.segment === ev.active_segment || q.id === ev.highlighted;
+}
+
+function renderSegment() {
+  const ev = live.event;
+  const seg = (ev.segments || []).find((s) => s.id === ev.active_segment);
+  setText(els.segment, seg ? seg.title : "");
+  els.segment.hidden = !seg;
+  const left = timerLeft(ev.timer);
+  els.timer.hidden = left == null;
+  if (left != null) {
+    setText(els.timer, clock(Math.ceil(left)));
+    els.timer.dataset.state = left <= 0 ? "over" : left <= 60 ? "low" : ev.timer.running ? "running" : "paused";
+  }
+}
+setInterval(() => { if (live.event.timer?.running) renderSegment(); }, 500);
 
 // -- poll on screen ------------------------------------------------------------------------------
 
@@ -342,6 +365,7 @@ els.noteAck.addEventListener("click", async () => {
 // -- screen --------------------------------------------------------------------------------------
 
 function render() {
+  renderSegment();
   renderQuestions();
   renderPoll();
   renderNotes();

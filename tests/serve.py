@@ -15,8 +15,10 @@ from tests.conftest import ADMIN, free_port
 
 
 class FloorProcess:
-    def __init__(self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+                 log_level: str = "warning") -> None:
         self.data_dir = data_dir
+        self.log_level = log_level
         self.port = port or free_port()
         self.extra_env = env or {}
         self.proc: subprocess.Popen[str] | None = None
@@ -35,7 +37,7 @@ class FloorProcess:
                "FLOOR_SECRET_KEY": "test-secret", **self.extra_env}
         log = self.log_path.open("a")
         self.proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port",
-                                      str(self.port), "--log-level", "warning"],
+                                      str(self.port), "--log-level", self.log_level],
                                      env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -131,6 +131,7 @@ class Question:
     flagged: bool = False
     held: bool = False  # from a banned participant: rejected for everyone, shown to its asker as pending
     merged_into: int | None = None
+    similar_to: int | None = None  # an earlier question it probably duplicates (moderators' hint)
     answered_at: float | None = None
     client_id: str | None = None  # the asker's idempotency key: a retried send never asks twice
     rev: int = 0

@@ -15,6 +15,8 @@ from qa.domain.model import Event, Question, Status, participant_tag
 ASK_FIELDS = ("text", "name", "affiliation", "anonymous", "language", "client_id")
 ACTIONS = ("approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore", "edit", "merge", "move")
 BAN_ACTIONS = ("ban", "unban")  # act on the asker, not only on this question
+SIMILAR_THRESHOLD = 0.5  # Jaccard word overlap from which a new question is flagged "similar to #N"
+SIMILAR_WINDOW = 500  # how many of the latest questions a new one is compared with
 TAG = re.compile(r"^[0-9a-f]{10}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
@@ -184,6 +186,18 @@ def similar(a: str, b: str) -> float:
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / len(wa | wb)
+
+
+def most_similar(body: str, earlier: list[Question], threshold: float = SIMILAR_THRESHOLD) -> int | None:
+    """The earlier question (not merged, not rejected) most like `body`, if any is at least `threshold` alike."""
+    best, best_score = None, threshold
+    for q in earlier:
+        if q.status in (Status.MERGED, Status.REJECTED):
+            continue
+        score = similar(body, q.text)
+        if score >= best_score and (best is None or score > best_score):
+            best, best_score = q.id, score
+    return best
 
 
 _STOP = frozenset("a an the of to in on for and or is are be do does what how why will would can could should "

@@ -57,7 +57,7 @@ def question_view(q: Question, viewer: Viewer, voted: bool) -> dict[str, Any]:
     }
     if viewer.role is Role.MODERATOR:
         view.update(original_text=q.original_text, flagged=q.flagged, held=q.held,
-                    participant=participant_tag(q.author))
+                    participant=participant_tag(q.author), similar_to=q.similar_to)
     return view
 
 
@@ -99,10 +99,10 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "segments": [s.__dict__ for s in event.segments], "language": event.language,
         "timezone": event.timezone, "policy_text": event.policy_text, "overlay_hidden": event.overlay_hidden,
         "timer": event.timer, "created_at": iso(event.created_at), "epoch": event.epoch,
+        "ends_at": iso(event.ends_at), "retention_days": event.retention_days,
     }
     if viewer.role is Role.MODERATOR:
-        view.update(blocked_words=event.blocked_words, banned=event.banned, retention_days=event.retention_days,
-                    presenter_token=event.presenter_token)
+        view.update(blocked_words=event.blocked_words, banned=event.banned, presenter_token=event.presenter_token)
     return view
 
 

@@ -50,6 +50,8 @@ def _path_param(name: str, integer: bool = False) -> dict[str, Any]:
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_INT = {"type": ["integer", "null"]}
+_ENDS_AT = {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
+            "description": "ISO 8601; without an offset, in the event's time zone"}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -65,6 +67,8 @@ SCHEMAS: dict[str, Any] = {
         "language": {"type": "string"}, "timezone": {"type": "string"}, "policy_text": {"type": "string"},
         "overlay_hidden": {"type": "boolean"}, "timer": {"type": ["object", "null"]},
         "created_at": {"type": "string"}, "epoch": {"type": "string"},
+        "ends_at": {**_NULLABLE_STR, "description": "When the event ends; retention counts from here"},
+        "retention_days": {"type": "integer", "description": "Days after the end before everything is erased"},
         "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"}}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
@@ -80,7 +84,9 @@ SCHEMAS: dict[str, Any] = {
         "votes": {"type": "integer", "minimum": 0}, "highlighted": {"type": "boolean"},
         "segment": _NULLABLE_INT, "created_at": {"type": "string"}, "mine": {"type": "boolean"},
         "voted": {"type": "boolean"}, "language": _NULLABLE_STR, "answered_at": _NULLABLE_STR,
-        "merged_into": _NULLABLE_INT, "original_text": _NULLABLE_STR, "flagged": {"type": "boolean"},
+        "merged_into": _NULLABLE_INT,
+        "similar_to": {**_NULLABLE_INT, "description": "Moderators only: an earlier question this one resembles"},
+        "original_text": _NULLABLE_STR, "flagged": {"type": "boolean"},
         "held": {"type": "boolean", "description": "Moderators only: asked by a banned participant (status "
                                                     "rejected; its asker still sees it as pending)"},
         "participant": {"type": "string", "description": "Moderators only: a one-way tag of the asker"}}},
@@ -108,15 +114,16 @@ SCHEMAS: dict[str, Any] = {
         "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{2,31}$"},
         "moderation": {"enum": ["pre", "post"]}, "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"]},
         "timezone": {"type": "string"}, "policy_text": {"type": "string", "maxLength": 4000},
-        "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650}}},
+        "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650}, "ends_at": _ENDS_AT}},
     "PatchEvent": {"type": "object", "additionalProperties": False, "properties": {
         "title": {"type": "string", "minLength": 1, "maxLength": 120}, "moderation": {"enum": ["pre", "post"]},
         "questions_open": {"type": "boolean"}, "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"]},
         "timezone": {"type": "string"}, "policy_text": {"type": "string", "maxLength": 4000},
         "blocked_words": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 200},
         "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
-        "presenting_poll": _NULLABLE_INT, "overlay_hidden": {"type": "boolean"},
-        "timer": {"type": ["object", "null"]}}},
+        "presenting_poll": _NULLABLE_INT, "overlay_hidden": {"type": "boolean"}, "ends_at": _ENDS_AT,
+        "timer": {"type": ["object", "null"], "description": "Segment countdown: {seconds, running?, remaining?}; "
+                  "without remaining, a pause keeps what is left and a start resumes"}}},
     "Ask": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "minLength": 2, "maxLength": 500},
         "name": {"type": ["string", "null"], "maxLength": 60},

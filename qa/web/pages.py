@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from qa import i18n
+from qa import privacy as privacy_notice
 from qa.domain.errors import NotFound
 from qa.domain.model import Event, Role, Viewer
 from qa.domain.views import event_view, snapshot
@@ -120,17 +123,48 @@ async def present(request: Request) -> Response:
                    code=event.code, join_url=url, qr=qr_svg(url))
 
 
+# A broadcast mixer's browser source is configured by its address; anything unknown falls back to the default.
+OVERLAY_POSITIONS = ("bottom", "top")
+OVERLAY_THEMES = ("dark", "light")
+OVERLAY_SCALE = (0.5, 2.0)
+OVERLAY_SAFE = (0.0, 20.0)  # % of the frame kept clear on every side (title-safe area)
+CHROMA_NAMES = {"green": "#00b140", "blue": "#0047bb", "magenta": "#ff00ff", "black": "#000000", "white": "#ffffff"}
+_HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+def _number(value: str | None, bounds: tuple[float, float], default: float) -> float:
+    try:
+        number = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return min(bounds[1], max(bounds[0], number)) if math.isfinite(number) else default
+
+
+def overlay_options(query: Any) -> dict[str, Any]:
+    """position, theme, scale, safe (margins) and chroma (a key colour instead of transparency), validated."""
+    chroma = (query.get("chroma") or "").strip().lower()
+    hex_colour = _HEX_COLOUR.match(chroma)
+    return {
+        "position": query.get("position") if query.get("position") in OVERLAY_POSITIONS else "bottom",
+        "theme": query.get("theme") if query.get("theme") in OVERLAY_THEMES else "dark",
+        "scale": _number(query.get("scale"), OVERLAY_SCALE, 1.0),
+        "safe": _number(query.get("safe"), OVERLAY_SAFE, 5.0),
+        "chroma": CHROMA_NAMES.get(chroma) or (f"#{hex_colour.group(1)}" if hex_colour else None),
+    }
+
+
 async def overlay(request: Request) -> Response:
     event = await _event(request)
     snap = await _snapshot(request, event, Viewer(Role.PRESENTER))
     return _render(request, "overlay.html", for_event=event, shared_screen=True, event=snap["event"], snapshot=snap,
-                   code=event.code)
+                   code=event.code, options=overlay_options(request.query_params))
 
 
 async def privacy(request: Request) -> Response:
     event = await _event(request)
     return _render(request, "privacy.html", for_event=event, event=event_view(event, Viewer(Role.PRESENTER)),
-                   code=event.code, retention_days=event.retention_days)
+                   code=event.code, retention_days=event.retention_days, items=privacy_notice.ITEMS,
+                   not_stored=privacy_notice.NOT_STORED, on_device=privacy_notice.ON_DEVICE)
 
 
 async def qr(request: Request) -> Response:
