@@ -273,14 +273,14 @@ class Commands:
                        for changed, before in result.questions]
             if result.event is not None:
                 changes.append(_event_change(result.event))
-            target: dict[str, Any] = {"question": qid}
+            subject: dict[str, Any] = {"question": qid}
             if result.merge_votes is not None:
-                target["into"] = result.merge_votes[1]
+                subject["into"] = result.merge_votes[1]
             write = Write(changes, event=result.event, questions=[c for c, _ in result.questions],
-                          merge_votes=result.merge_votes, audit=_audit(by, f"question.{action}", **target))
+                          merge_votes=result.merge_votes, audit=_audit(by, f"question.{action}", **subject))
             if result.merge_votes is not None:
-                target = related[result.merge_votes[1]]
-                write.questions.append(target)  # rev-guarded, and its change carries the unioned votes
+                # rev-guarded, and its change carries the unioned votes
+                write.questions.append(related[result.merge_votes[1]])
             await self._commit(code, write)
             if result.merge_votes is not None:
                 merged = await self.question(code, result.merge_votes[1])

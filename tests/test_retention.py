@@ -13,8 +13,8 @@ from qa import retention
 from qa.broker.memory import MemoryBroker
 from qa.commands import Commands
 from qa.domain.limits import Limits
-from qa.realtime import notices
 from qa.domain.model import PendingChange
+from qa.realtime import notices
 from qa.store.base import Store, Write
 
 DAY = 86400
@@ -56,7 +56,7 @@ async def leftovers(store: Store, code: str) -> list[str]:
         db = sqlite3.connect(path)
         try:
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            return [t for t in tables if db.execute(f"SELECT COUNT(*) FROM {t} WHERE code = ?", (code,))  # noqa: S608
+            return [t for t in tables if db.execute(f"SELECT COUNT(*) FROM {t} WHERE code = ?", (code,))
                     .fetchone()[0]]
         finally:
             db.close()

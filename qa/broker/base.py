@@ -44,10 +44,10 @@ class Subscription:
 
 
 class Broker(abc.ABC):
-    async def open(self) -> None:
+    async def open(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Connect (Redis) or nothing (memory)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Stop listening and release connections."""
 
     @abc.abstractmethod

@@ -22,7 +22,7 @@ def edit_poll(poll: Poll, body: object, *, has_answers: bool, limits: Limits) ->
     data = fields.payload(body, allowed=POLL_FIELDS)
     if has_answers:
         raise Conflict("A poll that has answers cannot be edited; reset it first.", "poll_has_answers")
-    merged = {"title": poll.title, "kind": poll.kind.value, "results": poll.results.value}
+    merged: dict[str, Any] = {"title": poll.title, "kind": poll.kind.value, "results": poll.results.value}
     if data.get("kind") in (None, poll.kind.value):
         merged.update({"options": poll.options or None, "scale": poll.scale, "labels": poll.labels,
                        "max_choices": poll.max_choices})

@@ -439,8 +439,10 @@ class RedisStore(Store):
         for q, votes in zip(write.questions, result[2], strict=True):
             q.rev += 1
             q.votes = int(votes)
-        for entity in (*write.polls, *write.notes):
-            entity.rev += 1
+        for poll in write.polls:
+            poll.rev += 1
+        for note in write.notes:
+            note.rev += 1
         first = int(result[1])
         return [Change(first + i, c.type, c.data) for i, c in enumerate(write.changes)]
 

@@ -1,3 +1,3 @@
 """HTTP and WebSocket edges: routes for pages, the JSON API and sockets, one module each."""
 
-from qa.web import convertors as _convertors  # noqa: E402,F401 - registers the "id" URL convertor
+from qa.web import convertors as _convertors  # noqa: F401 - registers the "id" URL convertor
