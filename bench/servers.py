@@ -158,7 +158,10 @@ def running(flavour: Flavour, floor_env: dict[str, str]) -> Iterator[Running]:
             server = _spawn(flavour.command(port, http_port), env, log)
             processes.append(server)
             _wait_until(lambda: _healthy(base), server, log, f"{flavour.name} server")
-            yield Running(flavour, server.pid, port, base, redis_pid)
+            try:
+                yield Running(flavour, server.pid, port, base, redis_pid)
+            except BenchError as exc:  # the server's own words usually say why
+                raise BenchError(f"{exc}\n{flavour.name} server log, last lines:\n{_tail(log)}") from exc
             if server.poll() is not None:
                 raise BenchError(f"{flavour.name} server died during the run:\n{_tail(log)}")
         finally:
