@@ -70,14 +70,19 @@ class Connection:
             self.state = ConnState.SYNCING
             self._held.clear()
 
-    def go_live(self, upto: int) -> None:
-        """Sync done at `upto`: release held frames that are newer, drop stale counts."""
+    def go_live(self, upto: int) -> bool:
+        """Sync done at `upto`: release held frames that are newer; drop held counts (they may predate the
+        snapshot) and return True if there were any, so the caller sends fresh ones."""
         self.sent_seq = upto
         self.state = ConnState.LIVE
         held, self._held = self._held, []
+        dropped = False
         for seq, frame, counts in held:
-            if not counts:
+            if counts:
+                dropped = True
+            else:
                 self.push(frame, seq)
+        return dropped
 
     def _enqueue(self, frame: str) -> None:
         if len(self._queue) >= self.maxsize:

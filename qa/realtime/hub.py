@@ -23,7 +23,7 @@ from qa.domain.model import Change, Event, Role, Viewer
 from qa.realtime import notices
 from qa.realtime.connection import Connection
 from qa.settings import Settings
-from qa.store.base import Store
+from qa.store.base import EventState, Store
 
 log = logging.getLogger("floor.hub")
 SAFETY_POLL_SECONDS = 5.0  # how often a room checks the store's seq in case a doorbell was lost
@@ -55,6 +55,8 @@ class Room:
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()
+        self._state: EventState | None = None  # shared by every socket that syncs before the next notice
+        self._state_gen = 0
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -136,7 +138,24 @@ class Room:
                                               notices.encode(notices.PresenceNotice(total)))
 
     # -- incoming notices ----------------------------------------------------------------------------
+    async def state(self) -> EventState | None:
+        """One storage read serves a whole reconnect storm: the cache lives until the next change, vote or
+        answer reaches this room (a generation number keeps a read that raced a notice out of the cache)."""
+        if self._state is not None:
+            return self._state
+        gen = self._state_gen
+        state = await self.hub.store.state(self.code)
+        if gen == self._state_gen:
+            self._state = state
+        return state
+
+    def forget_state(self) -> None:
+        self._state = None
+        self._state_gen += 1
+
     async def on_notice(self, notice: notices.Notice) -> None:
+        if not isinstance(notice, notices.PresenceNotice):
+            self.forget_state()
         if isinstance(notice, Change):
             if notice.type == "event.deleted":
                 farewell = frame("event.deleted", self.last_seq, {"code": self.code})
@@ -176,6 +195,7 @@ class Room:
         """
         async with self._lock:
             store = self.hub.store
+            self.forget_state()
             try:
                 event = await store.get_event(self.code)
                 current = await store.seq(self.code)
@@ -298,7 +318,7 @@ class Room:
 
     async def send_all_counts(self, only: Connection | None = None) -> None:
         """Absolute counts for everything visible: after a resume or a recovery nothing is lost."""
-        state = await self.hub.store.state(self.code)
+        state = await self.state()
         if state is None:
             return
         counts = {str(q.id): q.votes for q in state.questions if q.status.value in ("approved", "answered")}
@@ -378,7 +398,7 @@ class Hub:
                     await room.send_all_counts(only=conn)
                     room.send_presence(conn, upto)
                     return
-            state = await store.state(room.code)
+            state = await room.state()
             if state is None:
                 conn.send_direct(frame("error", room.last_seq, {"code": "not_found", "message": "No such event."}))
                 conn.close_when_sent(1000, "event not found")  # after the error frame, not instead of it
@@ -390,7 +410,8 @@ class Hub:
             snap = views.snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer,
                                   conn.voted, answers)
             conn.send_direct(frame("snapshot", state.seq, snap), state.seq)
-            conn.go_live(state.seq)
+            if conn.go_live(state.seq):
+                await room.send_all_counts(only=conn)  # counts that moved while we synced, read fresh
             room.send_presence(conn, state.seq)
         except Unavailable:
             conn.send_direct(frame("status", room.last_seq, {"storage": "unavailable"}))
