@@ -27,6 +27,7 @@ from qa.settings import Settings
 from qa.store import create_store
 from qa.web import api, errors, openapi, pages, ws
 from qa.web.identity import ParticipantMiddleware
+from qa.web.rawsend import ServerSendMiddleware
 from qa.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger("floor")
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
         ],
         middleware=[
+            Middleware(ServerSendMiddleware),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors),
             Middleware(ParticipantMiddleware, secret_key=settings.secret_key),
         ],

@@ -343,7 +343,6 @@ async def hub(redis_server: RedisServer, tmp_path: Path) -> AsyncIterator[tuple[
 async def joined(hub: Hub, code: str) -> tuple[Connection, Sink, Any]:
     sink = Sink()
     conn = Connection(sink.send, sink.close, Viewer(Role.ATTENDEE, "watcher"), maxsize=1000)
-    conn.start()
     room = await hub.join(code, conn, None)
     await until(lambda: sink.frames and sink.frames[0]["type"] == "snapshot", 5, "first snapshot")
     return conn, sink, room

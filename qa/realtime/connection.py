@@ -1,8 +1,11 @@
-"""One viewer's socket: a bounded queue of ready-made frames and one writer task.
+"""One viewer's socket: a bounded queue of ready-made frames, written without a task per frame.
 
-The hub never awaits a socket: it appends to the queue (synchronous, O(1)) and the writer drains
-it. A viewer that falls `maxsize` frames behind is closed (1013) and resumes from its last `seq`,
-so one slow phone cannot slow the room or grow the server's memory.
+The hub never awaits a socket. A frame for an idle socket is written at once: the ASGI send is driven
+synchronously and, when the transport can take the bytes (the usual case), finishes within the call,
+which saves a task switch per frame and per socket (see docs/benchmarks.md). When the transport is
+paused (a slow reader), the unfinished send is handed to a task and further frames wait in the queue.
+A viewer that falls `maxsize` frames behind is closed (1013) and resumes from its last `seq`, so one
+slow phone cannot slow the room or grow the server's memory.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from enum import Enum
+from typing import Any
 
 from qa.domain.model import Viewer
 
@@ -25,7 +29,7 @@ class ConnState(Enum):
 
 
 class Connection:
-    def __init__(self, send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]],
+    def __init__(self, send: Callable[[str], Coroutine[Any, Any, None]], close: Callable[[int, str], Awaitable[None]],
                  viewer: Viewer, *, maxsize: int) -> None:
         self._send = send
         self._close = close
@@ -37,13 +41,9 @@ class Connection:
         self.sent_seq = 0
         self._queue: deque[str] = deque()
         self._held: list[tuple[int, str, bool]] = []
-        self._wake = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._inflight: asyncio.Future[None] | None = None  # a send that had to wait for the transport
         self._close_when_sent: tuple[int, str] | None = None
         self.close_code: int | None = None
-
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop())
 
     def push(self, frame: str, seq: int, *, counts: bool = False) -> None:
         """Queue one frame; `counts` frames are absolute and may be dropped while syncing."""
@@ -85,16 +85,45 @@ class Connection:
         return dropped
 
     def _enqueue(self, frame: str) -> None:
+        if self._inflight is None and not self._queue:
+            self._write(frame)
+            return
         if len(self._queue) >= self.maxsize:
             self.abort(SLOW_CONSUMER, "too slow; resume from your last seq")
             return
         self._queue.append(frame)
-        self._wake.set()
+
+    def _write(self, frame: str) -> None:
+        """Drive the send synchronously; finish it in a task only if it has to wait."""
+        coro = self._send(frame)
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # noqa: BLE001 - a dead socket: stop writing to it
+            self.state = ConnState.CLOSED
+            return
+        self._inflight = asyncio.ensure_future(_finish(coro, waiting))
+        self._inflight.add_done_callback(self._written)
+
+    def _written(self, done: asyncio.Future[None]) -> None:
+        self._inflight = None
+        if done.cancelled() or done.exception() is not None:
+            self.state = ConnState.CLOSED
+            return
+        self._drain()
+
+    def _drain(self) -> None:
+        queue = self._queue
+        while queue and self._inflight is None and self.state is not ConnState.CLOSED:
+            self._write(queue.popleft())
+        if not queue and self._inflight is None and self._close_when_sent is not None:
+            self.abort(*self._close_when_sent)
 
     def close_when_sent(self, code: int, reason: str) -> None:
         """Close once the frames already queued are written (a farewell must arrive before the close)."""
         self._close_when_sent = (code, reason)
-        self._wake.set()
+        self._drain()
 
     def abort(self, code: int, reason: str) -> None:
         if self.state is ConnState.CLOSED:
@@ -103,34 +132,46 @@ class Connection:
         self.close_code = code
         self._queue.clear()
         self._held.clear()
-        self._wake.set()
         asyncio.get_running_loop().create_task(self._safe_close(code, reason))
 
     async def _safe_close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await self._close(code, reason)
 
-    async def _write_loop(self) -> None:
-        queue = self._queue
-        try:
-            while self.state is not ConnState.CLOSED:
-                await self._wake.wait()
-                self._wake.clear()
-                while queue and self.state is not ConnState.CLOSED:
-                    await self._send(queue.popleft())
-                if self._close_when_sent is not None:
-                    self.abort(*self._close_when_sent)
-        except Exception:  # noqa: BLE001 - a dead socket just ends its writer
-            self.state = ConnState.CLOSED
-
     async def stop(self) -> None:
         self.state = ConnState.CLOSED
-        self._wake.set()
-        if self._writer is not None:
-            self._writer.cancel()
+        self._queue.clear()
+        if self._inflight is not None:
+            self._inflight.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._writer
+                await self._inflight
 
     @property
     def backlog(self) -> int:
         return len(self._queue)
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Carry on a send that yielded `waiting` (the future it awaits), exactly as a Task would have."""
+    try:
+        while True:
+            try:
+                if waiting is None:
+                    await asyncio.sleep(0)
+                else:
+                    await waiting
+            except BaseException as exc:
+                task = asyncio.current_task()
+                if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+                    raise  # stop() cancelled us: the finally closes the send
+                try:
+                    waiting = coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+            try:
+                waiting = coro.send(None)
+            except StopIteration:
+                return
+    finally:
+        coro.close()

@@ -19,6 +19,7 @@ from qa.domain.errors import DomainError, RateLimited, Unavailable
 from qa.domain.model import Role, Viewer
 from qa.realtime.connection import Connection
 from qa.realtime.hub import Hub, Room, frame
+from qa.web import rawsend
 from qa.web.errors import error_body
 
 log = logging.getLogger("floor.ws")
@@ -68,9 +69,8 @@ async def events_socket(websocket: WebSocket) -> None:
     if websocket.query_params.get("epoch", event.epoch) != event.epoch:
         since = None  # another log (the event was re-created, or Redis came back empty): replaying would be wrong
     await websocket.accept()
-    conn = Connection(websocket.send_text, _closer(websocket), Viewer(Role.ATTENDEE, participant),
+    conn = Connection(_frame_sender(websocket), _closer(websocket), Viewer(Role.ATTENDEE, participant),
                       maxsize=settings.send_queue_max)
-    conn.start()
     room: Room | None = None
     try:
         room = await hub.join(code, conn, since)
@@ -191,6 +191,18 @@ def _since(raw: str | None) -> int | None:
     if raw is None or not raw.isdigit() or len(raw) > 18:
         return None
     return int(raw)
+
+
+def _frame_sender(websocket: WebSocket) -> Any:
+    """Frames go straight to the server's send (qa/web/rawsend.py); one coroutine per frame, not one per layer."""
+    server_send = websocket.scope.get(rawsend.KEY)
+    if server_send is None:
+        return websocket.send_text
+
+    def send(frame: str) -> Any:
+        return server_send({"type": "websocket.send", "text": frame})
+
+    return send
 
 
 def _closer(websocket: WebSocket) -> Any:

@@ -1,0 +1,88 @@
+"""A connection writes frames in order without a task per frame, waits when the transport is paused, and
+cuts a reader that falls too far behind (1013) instead of buffering without bound."""
+
+from __future__ import annotations
+
+import asyncio
+
+from qa.domain.model import Role, Viewer
+from qa.realtime.connection import SLOW_CONSUMER, Connection
+
+
+class Transport:
+    """An ASGI-like send: completes at once while writable, waits (like uvicorn's flow control) when paused."""
+
+    def __init__(self) -> None:
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.sent: list[str] = []
+        self.closed: tuple[int, str] | None = None
+
+    async def send(self, frame: str) -> None:
+        await self.writable.wait()
+        self.sent.append(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+def live_connection(t: Transport, maxsize: int = 3) -> Connection:
+    conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=maxsize)
+    conn.go_live(0)
+    return conn
+
+
+async def test_frames_to_a_writable_socket_are_written_within_the_call() -> None:
+    t = Transport()
+    conn = live_connection(t)
+    conn.push("a", 1)
+    conn.push("b", 2, counts=True)
+    assert t.sent == ["a", "b"]  # no await needed: nothing was scheduled
+
+
+async def test_a_paused_transport_queues_frames_and_drains_them_in_order() -> None:
+    t = Transport()
+    conn = live_connection(t, maxsize=10)
+    t.writable.clear()
+    for i in range(1, 5):
+        conn.push(f"f{i}", i)
+    assert t.sent == [] and conn.backlog == 3
+    t.writable.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert t.sent == ["f1", "f2", "f3", "f4"] and conn.backlog == 0
+
+
+async def test_a_reader_that_falls_too_far_behind_is_cut_with_1013() -> None:
+    t = Transport()
+    conn = live_connection(t, maxsize=3)
+    t.writable.clear()
+    for i in range(1, 6):
+        conn.push(f"f{i}", i)
+    await asyncio.sleep(0)
+    assert t.closed is not None and t.closed[0] == SLOW_CONSUMER
+    assert conn.close_code == SLOW_CONSUMER and conn.backlog == 0
+    await conn.stop()
+
+
+async def test_a_send_that_fails_marks_the_connection_closed() -> None:
+    async def broken(frame: str) -> None:
+        raise ConnectionResetError
+
+    t = Transport()
+    conn = Connection(broken, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=3)
+    conn.go_live(0)
+    conn.push("a", 1)
+    conn.push("b", 2)
+    assert conn.state.value == "closed"
+
+
+async def test_stop_cancels_a_send_that_is_waiting() -> None:
+    t = Transport()
+    conn = live_connection(t)
+    t.writable.clear()
+    conn.push("a", 1)
+    await conn.stop()
+    t.writable.set()
+    await asyncio.sleep(0)
+    assert t.sent == []
