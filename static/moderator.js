@@ -1,8 +1,9 @@
-// Moderator console: incoming queue, live list and status tabs, keyboard moderation, polls, notes.
+// Moderator console: incoming queue, live list and status tabs, keyboard moderation, bans and the activity log,
+// polls, notes.
 import { Live, bindIndicator } from "./live.js";
 import { $, announcer, api, copyText, h, reconcile, scheduler, setLang, setText, store, takeFragmentToken } from "./ui.js";
 import { pollKind, resultsView } from "./polls.js";
-import { clock, eventTime, languageName, num, nt, pt, t, time, timerLeft } from "./i18n.js";
+import { clock, dateTime, eventTime, languageName, num, nt, pt, t, time, timerLeft } from "./i18n.js";
 import { languageFilter } from "./langfilter.js";
 
 
@@ -34,6 +35,9 @@ const els = {
   pollList: $("#poll-list"),
   pollsEmpty: $("#polls-empty"),
   newPoll: $("#new-poll"),
+  bannedList: $("#banned-list"),
+  activity: $("#activity-dialog"),
+  activityList: $("#activity-list"),
 };
 
 let token = takeFragmentToken();
@@ -47,17 +51,26 @@ const editing = new Set();
 // -- helpers -------------------------------------------------------------------------------------
 
 let toastTimer = null;
-function toast(message) {
-  setText(els.toast, message);
+/** `detail` is the server's own words (English), shown under ours when they say more; stays up at least `seconds`. */
+function toast(message, { detail = "", seconds = 6 } = {}) {
+  const extra = detail && detail !== message
+    ? [h("br"), h("span", { class: "c-toast-detail", lang: "en", dir: "auto" }, detail)] : [];
+  els.toast.replaceChildren(message, ...extra);
   els.toast.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { els.toast.hidden = true; }, 6000);
+  toastTimer = setTimeout(() => { els.toast.hidden = true; }, Math.max(6, seconds) * 1000);
+}
+
+/** A refused call, said in the page's language; over a rate limit also the server's reason and how long to wait. */
+function refused(r) {
+  if (r.status === 429) toast(r.message, { detail: r.data?.error?.message || "", seconds: r.retryAfter || 0 });
+  else toast(r.message);
 }
 
 async function call(method, path, body) {
   const r = await api(method, `${base}${path}`, { body, token });
   if (!r.ok) {
-    toast(r.message);
+    refused(r);
     if (r.status === 401) showTokenForm(t("That token is not valid for this event."));
   }
   return r;
@@ -84,7 +97,8 @@ function card(id) {
   const langBadge = h("span", { class: "badge c-lang" });
   const when = h("time", { class: "c-when" });
   const byline = h("span", { dir: "auto" }, who, h("span", { class: "sep", "aria-hidden": "true" }, " · "), org);
-  const meta = h("p", { class: "c-q-meta" }, byline, h("span", { class: "spacer" }), langBadge, when, votes);
+  const asker = h("span", { class: "c-asker" });
+  const meta = h("p", { class: "c-q-meta" }, byline, asker, h("span", { class: "spacer" }), langBadge, when, votes);
   const actions = h("div", { class: "c-actions", role: "group", "aria-label": t("Actions") });
   const editBox = h("div", { class: "c-edit" });
   const ref = h("span", { class: "c-ref", dir: "ltr" }, `#${id}`);
@@ -103,8 +117,8 @@ function card(id) {
   li.addEventListener("click", (e) => {
     if (!e.target.closest("button, textarea, input")) select(id);
   });
-  c = { li, badges, text, original, who, org, votes, lang: langBadge, when, actions, editBox, similar, moveTo, sig: "",
-    simSig: "", moveSig: "" };
+  c = { li, badges, text, original, who, org, votes, lang: langBadge, when, actions, editBox, similar, moveTo, asker,
+    sig: "", simSig: "", moveSig: "", askerSig: "" };
   cards.set(id, c);
   return c;
 }
@@ -124,6 +138,16 @@ function actionsFor(q) {
   return list;
 }
 
+/** Ban or unban whoever asked this question (moderators see a one-way tag of the asker, never who it is). */
+function askerAction(q) {
+  if (q.status === "merged" || !q.participant) return null;
+  return isBanned(q.participant) ? ["unban", t("Unban")] : ["ban", t("Ban asker")];
+}
+
+function isBanned(tag) {
+  return (live.event?.banned || []).includes(tag);
+}
+
 function updateCard(c, q) {
   setText(c.text, q.text);
   c.original.hidden = !q.original_text;
@@ -141,6 +165,7 @@ function updateCard(c, q) {
   const badges = [];
   if (q.highlighted) badges.push(["badge-live", t("On screen")]);
   if (q.flagged) badges.push(["badge-danger", t("Flagged")]);
+  if (q.held) badges.push(["badge-warn", t("Held: banned participant")]);
   if (q.original_text) badges.push(["", t("Edited")]);
   const bsig = JSON.stringify(badges);
   if (c.badges.dataset.sig !== bsig) {
@@ -150,6 +175,7 @@ function updateCard(c, q) {
   updateSimilar(c, q);
   updateMove(c, q);
   c.li.classList.toggle("is-flagged", !!q.flagged);
+  c.li.classList.toggle("is-held", !!q.held);
   c.li.classList.toggle("is-onscreen", !!q.highlighted);
   const acts = actionsFor(q);
   const sig = JSON.stringify(acts);
@@ -161,6 +187,20 @@ function updateCard(c, q) {
       b.addEventListener("click", () => act(q.id, action));
       return b;
     }));
+  }
+  const who = askerAction(q);
+  const askerSig = JSON.stringify(who);
+  if (c.askerSig !== askerSig) {
+    c.askerSig = askerSig;
+    c.asker.replaceChildren();
+    if (who) {
+      const [action, label] = who;
+      const b = h("button", { type: "button", class: `btn btn-small btn-quiet${action === "ban" ? " c-danger" : ""}`,
+        "data-action": action }, label);
+      if (action === "ban") confirmable(b, label, t("Confirm ban"), () => act(q.id, action));  // two clicks, like delete
+      else b.addEventListener("click", () => act(q.id, action));
+      c.asker.append(b);
+    }
   }
   c.li.classList.toggle("is-selected", selected === q.id);
   c.li.setAttribute("aria-current", selected === q.id ? "true" : "false");
@@ -300,7 +340,7 @@ function neighbourAfter(id, action) {
   if (!q) return null;
   const { incoming, tabbed } = columns();
   const list = q.status === "pending" ? incoming : tabbed;
-  const leaves = (q.status === "pending" && ["approve", "reject", "answer", "highlight"].includes(action))
+  const leaves = (q.status === "pending" && ["approve", "reject", "answer", "highlight", "ban"].includes(action))
     || (q.status === "approved" && ["answer", "reject", "archive"].includes(action))
     || (q.status !== "approved" && q.status !== "pending" && ["approve", "restore"].includes(action));
   if (!leaves) return id;
@@ -316,7 +356,7 @@ async function act(id, action) {
     startEdit(id);
     return;
   }
-  if (!actionsFor(q).some(([a]) => a === action)) return;
+  if (!actionsFor(q).some(([a]) => a === action) && askerAction(q)?.[0] !== action) return;
   if (selected === id) {
     const next = neighbourAfter(id, action);
     if (next !== id) pendingSelect = next;
@@ -620,6 +660,189 @@ function renderOverlay() {
 }
 $("#overlay-toggle").addEventListener("click", () => call("PATCH", "", { overlay_hidden: !live.event.overlay_hidden }));
 
+// -- bans ----------------------------------------------------------------------------------------
+
+const bannedItems = new Map();
+
+function bannedItem(tag) {
+  let it = bannedItems.get(tag);
+  if (!it) {
+    const who = h("span", { class: "c-banned-tag", dir: "ltr" }, tag);
+    const count = h("span", { class: "c-banned-count" });
+    const latest = h("span", { class: "c-banned-text user-text", dir: "auto" });
+    const unban = h("button", { type: "button", class: "btn btn-small btn-quiet", "data-action": "unban" }, t("Unban"));
+    unban.addEventListener("click", async () => {
+      unban.disabled = true;
+      const r = await call("DELETE", `/bans/${encodeURIComponent(tag)}`);
+      unban.disabled = false;
+      if (r.ok) say(t("Ban lifted."));
+    });
+    const li = h("li", { class: "c-banned-item", "data-tag": tag },
+      h("div", { class: "c-banned-main" }, h("span", {}, t("Participant"), " ", who, " · ", count), latest), unban);
+    it = { li, count, latest, unban };
+    bannedItems.set(tag, it);
+  }
+  return it;
+}
+
+/** Banned participants (tags from the moderator's event view), each with what they asked last. */
+function renderBanned() {
+  const banned = live.event.banned || [];
+  const asked = new Map();
+  for (const q of live.questions.values()) {
+    if (!q.participant || !banned.includes(q.participant)) continue;
+    const list = asked.get(q.participant) || [];
+    list.push(q);
+    asked.set(q.participant, list);
+  }
+  reconcile(els.bannedList, banned.map((tag) => {
+    const it = bannedItem(tag);
+    const theirs = (asked.get(tag) || []).sort(byRecent);
+    setText(it.count, nt("{n} question", "{n} questions", theirs.length));
+    setText(it.latest, theirs[0]?.text || "");
+    it.latest.hidden = !theirs.length;
+    setLang(it.latest, theirs[0]?.language);
+    return it.li;
+  }));
+  for (const tag of [...bannedItems.keys()]) if (!banned.includes(tag)) bannedItems.delete(tag);
+  setText($("#banned-count"), num(banned.length));
+  $("#banned-empty").hidden = banned.length > 0;
+}
+
+// -- activity (audit log) ------------------------------------------------------------------------
+
+/** What one audit record says happened, in the page's language; unknown actions show as recorded. */
+function auditWhat(action, target = {}) {
+  const id = target.question ?? target.poll ?? target.segment ?? target.note;
+  switch (action) {
+    case "event.create": return t("Created the event");
+    case "event.update": return t("Changed the event settings");
+    case "token.rotate": return target.which === "presenter" ? t("Issued a new presenter link") : t("Issued a new moderator link");
+    case "question.approve": return t("Approved question #{id}", { id });
+    case "question.reject": return t("Rejected question #{id}", { id });
+    case "question.highlight": return t("Put question #{id} on screen", { id });
+    case "question.unhighlight": return t("Took question #{id} off screen", { id });
+    case "question.answer": return t("Marked question #{id} as answered", { id });
+    case "question.archive": return t("Archived question #{id}", { id });
+    case "question.restore": return t("Restored question #{id}", { id });
+    case "question.edit": return t("Edited question #{id}", { id });
+    case "question.merge": return t("Merged question #{id} into #{into}", { id, into: target.into });
+    case "question.move": return t("Moved question #{id} to another segment", { id });
+    case "participant.ban": return id == null ? t("Banned a participant") : t("Banned the asker of question #{id}", { id });
+    case "participant.unban": return t("Lifted a ban");
+    case "poll.create": return t("Created poll #{id}", { id });
+    case "poll.open": return t("Opened poll #{id}", { id });
+    case "poll.close": return t("Closed poll #{id}", { id });
+    case "poll.reset": return t("Reset poll #{id}", { id });
+    case "poll.edit": return t("Edited poll #{id}", { id });
+    case "poll.delete": return t("Deleted poll #{id}", { id });
+    case "segment.create": return t("Added a segment");
+    case "segment.activate": return t("Made a segment active");
+    case "note.create": return t("Sent a note to the panel");
+    case "note.ack": return t("Acknowledged a note");
+    default: return action || "";
+  }
+}
+
+/** The user text an audit record is about, when this screen still knows it (a question, poll or segment). */
+function auditSubject(target = {}) {
+  if (target.question != null) return live?.questions.get(target.question)?.text || "";
+  if (target.poll != null) return live?.polls.get(target.poll)?.title || "";
+  if (target.segment != null) return (live?.event?.segments || []).find((s) => s.id === target.segment)?.title || "";
+  return "";
+}
+
+function auditWho(who) {
+  switch (who) {
+    case "admin": return pt("who acted", "Organiser");
+    case "moderator": return pt("who acted", "Moderator");
+    case "presenter": return pt("who acted", "Presenter");
+    default: return who || "";
+  }
+}
+
+let myKey = null;
+/** The first 12 hex digits of SHA-256 of this tab's token: how the log names it (needs a secure context). */
+async function ownKey() {
+  if (!token || !crypto.subtle) return null;
+  try {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 12);
+  } catch {
+    return null;
+  }
+}
+
+function auditEntry(entry) {
+  const target = entry.target && typeof entry.target === "object" ? entry.target : {};
+  const when = h("time", { class: "c-audit-when", datetime: entry.at || "" }, dateTime(entry.at));
+  const who = h("span", { class: "c-audit-who" }, auditWho(entry.who));
+  if (entry.key) who.append(" ", h("span", { class: "c-audit-key", dir: "ltr" }, entry.key));
+  if (entry.key && entry.key === myKey) who.append(" ", t("(you)"));
+  const what = h("p", { class: "c-audit-what" }, auditWhat(entry.action, target));
+  const subject = auditSubject(target);
+  const tag = typeof target.participant === "string" ? target.participant : "";
+  const details = [];
+  if (subject) details.push(h("span", { class: "user-text", dir: "auto" }, subject));
+  if (tag) details.push(h("span", {}, t("Participant"), " ", h("span", { class: "c-banned-tag", dir: "ltr" }, tag)));
+  if (Array.isArray(target.fields) && target.fields.length) {
+    details.push(h("span", { dir: "ltr" }, target.fields.join(", ")));
+  }
+  return h("li", { class: "c-audit-item", "data-action": entry.action || "" },
+    h("p", { class: "c-audit-meta" }, when, " · ", who), what,
+    details.length ? h("p", { class: "c-audit-detail" }, ...details.flatMap((d, i) => (i ? [" · ", d] : [d]))) : null);
+}
+
+let activityBusy = false;
+let activityAgain = false;
+async function loadActivity() {
+  if (activityBusy) {
+    activityAgain = true;
+    return;
+  }
+  activityBusy = true;
+  const msg = $("#activity-msg");
+  els.activity.setAttribute("aria-busy", "true");
+  myKey ??= await ownKey();
+  const r = await api("GET", `${base}/audit`, { token });
+  els.activity.removeAttribute("aria-busy");
+  activityBusy = false;
+  if (!r.ok) {
+    msg.dataset.kind = "error";
+    setText(msg, r.message);
+  } else {
+    setText(msg, "");
+    const entries = (Array.isArray(r.data) ? r.data : [])
+      .map((e, i) => ({ e, i, at: Date.parse(e.at) || 0 }))
+      .sort((a, b) => b.at - a.at || b.i - a.i)
+      .map(({ e }) => e);
+    els.activityList.replaceChildren(...entries.map(auditEntry));
+    $("#activity-empty").hidden = entries.length > 0;
+  }
+  if (activityAgain) {
+    activityAgain = false;
+    loadActivity();
+  }
+}
+
+let activityTimer = null;
+/** While the log is open, changes that other moderators make show up in it too (fetched at most once a second). */
+function refreshActivitySoon() {
+  if (!els.activity.open || activityTimer) return;
+  activityTimer = setTimeout(() => {
+    activityTimer = null;
+    if (els.activity.open) loadActivity();
+  }, 1000);
+}
+
+$("#activity-open").addEventListener("click", () => {
+  els.activityList.replaceChildren();
+  $("#activity-empty").hidden = true;
+  els.activity.showModal();
+  loadActivity();
+});
+$("#activity-refresh").addEventListener("click", () => loadActivity());
+
 // -- render --------------------------------------------------------------------------------------
 
 function renderQuestions() {
@@ -645,6 +868,9 @@ function renderQuestions() {
     if (q.status in counts) counts[q.status] += 1;
   }
   for (const k of ["received", "pending", "approved", "answered", "rejected"]) setText($(`#n-${k}`), num(counts[k]));
+  // Held (a banned participant's, rejected for all but its asker): shown when this server counts it too.
+  $("#held-stat").hidden = !(live.stats && "held" in live.stats);
+  setText($("#n-held"), num([...live.questions.values()].filter((q) => q.held && q.status === "rejected").length));
   for (const badge of document.querySelectorAll("[data-count]")) setText(badge, num(counts[badge.dataset.count] ?? 0));
 
   if (pendingSelect !== undefined) {
@@ -679,6 +905,7 @@ function render() {
   renderTimer();
   renderOverlay();
   renderQuestions();
+  renderBanned();
   renderPolls();
 }
 const schedule = scheduler(render);
@@ -719,7 +946,7 @@ const KEYS = { a: "approve", r: "reject", h: "highlight", d: "answer", e: "edit"
 
 addEventListener("keydown", (e) => {
   if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
-  if (els.dialog.open || !live || els.console.hidden) return;
+  if (els.dialog.open || els.activity.open || !live || els.console.hidden) return;
   const t = e.target;
   if (t.closest?.("input, textarea, select, [contenteditable=''], [contenteditable='true']")) return;
   if (e.key === "?") {
@@ -810,6 +1037,7 @@ function start() {
       return;
     }
     if (type === "snapshot") known = new Set([...live.questions.keys()]);
+    if (type !== "votes" && type !== "presence" && type !== "poll.results" && type !== "status") refreshActivitySoon();
     if (type === "question.created" && data.status === "pending" && !known.has(data.id)) {
       known.add(data.id);
       fresh += 1;
