@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
 import resource
 import socket
 import time
@@ -222,6 +223,9 @@ async def _next_command(conn: Connection, deadline: float) -> tuple[str, dict[st
             return await received
     finally:
         loop.remove_reader(conn.fileno())
+        # add_reader made the pipe non-blocking; a large reply (a window's latency samples) must not fail
+        # with EAGAIN half-written, so replies are written in blocking mode.
+        os.set_blocking(conn.fileno(), True)
 
 
 @dataclass
