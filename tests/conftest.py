@@ -9,10 +9,14 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.inprocess import Floor, Moderator
 
 IN_CI = os.environ.get("CI") == "true"
 ADMIN = "test-admin-token"
@@ -106,3 +110,25 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[object]:
         yield store
     finally:
         await store.close()
+
+
+# -- an in-process Floor with one event ("panel") and its moderator, for API and socket tests ----------------
+
+@pytest.fixture
+def floor(settings: Settings) -> Iterator[Floor]:
+    from tests.inprocess import Floor  # here, not at the top: inprocess itself imports this module
+
+    with Floor(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def event(floor: Floor) -> dict[str, Any]:
+    return floor.create_event(code="panel")
+
+
+@pytest.fixture
+def mod(floor: Floor, event: dict[str, Any]) -> Moderator:
+    from tests.inprocess import Moderator
+
+    return Moderator(floor.host, event)

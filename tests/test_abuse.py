@@ -40,22 +40,6 @@ pytestmark = pytest.mark.timeout(120)
 WS = "/ws/events/panel"
 
 
-@pytest.fixture
-def floor(settings: Settings) -> Iterator[Floor]:
-    with Floor(settings) as running:
-        yield running
-
-
-@pytest.fixture
-def event(floor: Floor) -> dict[str, Any]:
-    return floor.create_event(code="panel")
-
-
-@pytest.fixture
-def mod(floor: Floor, event: dict[str, Any]) -> Moderator:
-    return Moderator(floor.host, event)
-
-
 def limited(settings: Settings, **bounds: Any) -> Iterator[Floor]:
     with Floor(replace(settings, **bounds)) as running:
         running.create_event(code="panel")

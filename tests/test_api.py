@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -16,22 +15,6 @@ from tests.inprocess import ADMIN_AUTH, Floor, Moderator, TestClient, ask, beare
 
 QUESTION_FIELDS = {"id", "text", "name", "affiliation", "status", "votes", "highlighted", "segment", "created_at",
                    "mine", "voted"}
-
-
-@pytest.fixture
-def floor(settings: Settings) -> Iterator[Floor]:
-    with Floor(settings) as running:
-        yield running
-
-
-@pytest.fixture
-def event(floor: Floor) -> dict[str, Any]:
-    return floor.create_event(code="panel")
-
-
-@pytest.fixture
-def mod(floor: Floor, event: dict[str, Any]) -> Moderator:
-    return Moderator(floor.host, event)
 
 
 def error(response: httpx.Response, status: int) -> str:

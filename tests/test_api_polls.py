@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from qa.settings import Settings
 from tests.inprocess import ADMIN_AUTH, Floor, Moderator, TestClient, bearer
 
 POLL_FIELDS = {"id", "title", "kind", "options", "status", "results", "voters"}
-
-
-@pytest.fixture
-def floor(settings: Settings) -> Iterator[Floor]:
-    with Floor(settings) as running:
-        yield running
-
-
-@pytest.fixture
-def event(floor: Floor) -> dict[str, Any]:
-    return floor.create_event(code="panel")
-
-
-@pytest.fixture
-def mod(floor: Floor, event: dict[str, Any]) -> Moderator:
-    return Moderator(floor.host, event)
 
 
 def error(response: httpx.Response, status: int) -> str:

@@ -4,7 +4,6 @@ through the commands on both real stores and through the HTTP API."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from qa.domain import questions
 from qa.domain.errors import Invalid
 from qa.domain.limits import Limits
 from qa.domain.model import Question, Status
-from qa.settings import Settings
 from qa.store.base import Store, Write
 from tests.inprocess import ADMIN_AUTH, Floor, Moderator, ask, bearer
 from tests.test_retention import store  # noqa: F401 - the both-backends fixture
@@ -125,22 +123,6 @@ async def test_the_deployment_sets_the_default_retention_and_ends_at_is_read_in_
 
 
 # -- HTTP API ------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def floor(settings: Settings) -> Iterator[Floor]:
-    with Floor(settings) as running:
-        yield running
-
-
-@pytest.fixture
-def event(floor: Floor) -> dict[str, Any]:
-    return floor.create_event(code="panel")
-
-
-@pytest.fixture
-def mod(floor: Floor, event: dict[str, Any]) -> Moderator:
-    return Moderator(floor.host, event)
-
 
 def test_only_moderators_see_the_similar_hint(floor: Floor, event: dict[str, Any], mod: Moderator) -> None:
     first = ask(floor.participant(), "panel", "Will the recordings of this session be deleted?")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -30,22 +29,6 @@ from tests.inprocess import (
 pytestmark = pytest.mark.timeout(60)
 WS = "/ws/events/panel"
 _titles = itertools.count()
-
-
-@pytest.fixture
-def floor(settings: Settings) -> Iterator[Floor]:
-    with Floor(settings) as running:
-        yield running
-
-
-@pytest.fixture
-def event(floor: Floor) -> dict[str, Any]:
-    return floor.create_event(code="panel")
-
-
-@pytest.fixture
-def mod(floor: Floor, event: dict[str, Any]) -> Moderator:
-    return Moderator(floor.host, event)
 
 
 def snapshot_of(ws: WebSocketTestSession) -> Frame:
