@@ -47,16 +47,6 @@ def floor(settings: Settings) -> Iterator[Floor]:
         yield running
 
 
-@pytest.fixture
-def event(floor: Floor) -> dict[str, Any]:
-    return floor.create_event(code="panel")
-
-
-@pytest.fixture
-def mod(floor: Floor, event: dict[str, Any]) -> Moderator:
-    return Moderator(floor.host, event)
-
-
 def guest(floor: Floor, **options: Any) -> TestClient:
     """Another client of the running app (its own options), sharing the host's event loop and lifespan."""
     client = TestClient(floor.app, **options)

@@ -130,6 +130,11 @@ async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[st
     kind = msg["type"]
     settings = hub.settings
     commands: Commands = app.state.commands
+    if kind == "ping" and conn.credential is None:
+        # Every open phone pings; an attendee's ping needs no storage read (tokens are re-checked only for
+        # sockets that hold one).
+        conn.push(frame("pong", room.last_seq, {}), room.last_seq, counts=True)
+        return token
     try:
         if kind in COSTLY:
             await app.state.limiter.check(f"ws:{room.code}:{participant}", settings.ws_snapshots_per_minute, 60,
