@@ -16,8 +16,9 @@ class Replier(Protocol):
 
 
 class Dialect(Protocol):
-    def path(self) -> str:
-        """The request target of the WebSocket handshake."""
+    def path(self, since: int | None = None) -> str:
+        """The request target of the WebSocket handshake; `since` asks to resume after that seq where the
+        server can (Floor); the others ignore it and send a fresh snapshot."""
 
     def decode(self, socket: Replier, payload: bytes) -> dict[str, Any] | None:
         """A Floor-shaped message, or None after answering protocol chatter."""
@@ -29,8 +30,8 @@ class FloorJson:
     def __init__(self, code: str) -> None:
         self._code = code
 
-    def path(self) -> str:
-        return f"/ws/events/{self._code}"
+    def path(self, since: int | None = None) -> str:
+        return f"/ws/events/{self._code}" + (f"?since={since}" if since is not None else "")
 
     def decode(self, socket: Replier, payload: bytes) -> dict[str, Any] | None:
         message = orjson.loads(payload)
@@ -43,7 +44,7 @@ class EngineIO:
     def __init__(self, code: str) -> None:
         self._connect = b"40" + orjson.dumps({"code": code})  # the event code travels as socket.io auth
 
-    def path(self) -> str:
+    def path(self, since: int | None = None) -> str:
         return "/socket.io/?EIO=4&transport=websocket"
 
     def decode(self, socket: Replier, payload: bytes) -> dict[str, Any] | None:

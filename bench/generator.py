@@ -25,6 +25,7 @@ from bench.measure import ReachTracker, Summary
 from bench.wsclient import SocketState, WebSocketClient
 
 CONNECTS_IN_FLIGHT = 64  # per worker: keeps the server's accept backlog from overflowing
+STORM_IN_FLIGHT = 512  # per worker in a reconnect storm: every phone at once, as after a Wi-Fi drop
 CONNECT_TIMEOUT = 20.0
 SLOW_RCVBUF = 4096  # a paused client's receive window: the server queues after kilobytes, not after 32 MiB
 LAG_TICK = 0.01
@@ -51,14 +52,16 @@ class WorkerSpec:
 class Attendee(WebSocketClient):
     """One attendee's socket: keeps the latest count per question and feeds the worker's tracker."""
 
-    def __init__(self, worker: _Worker, dialect: Dialect, slow: bool) -> None:
-        super().__init__(f"{worker.spec.host}:{worker.spec.port}", dialect.path(),
+    def __init__(self, worker: _Worker, dialect: Dialect, slow: bool, since: int | None = None) -> None:
+        super().__init__(f"{worker.spec.host}:{worker.spec.port}", dialect.path(since),
                          f"http://{worker.spec.host}:{worker.spec.port}")
         self._worker = worker
         self._dialect = dialect
         self.slow = slow  # stops reading in the slow-consumer window
         self.counts: dict[str, int] = {}
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.first_type: str | None = None  # `snapshot`, or what a resumed socket got first
+        self.last_seq: int | None = None  # the highest `seq` seen: where a reconnect resumes
         self.tracked = False
         self.deliveries = 0
 
@@ -69,8 +72,14 @@ class Attendee(WebSocketClient):
         except (ConnectionError, ValueError, KeyError, TypeError) as exc:
             self.abort(f"bad message: {exc!r}"[:120])
             return
-        if message is not None and not self.ready.done():
-            self.ready.set_result(None)  # the first message is the snapshot (Floor, bare) or its socket.io twin
+        if message is not None:
+            seq = message.get("seq")
+            if isinstance(seq, int) and (self.last_seq is None or seq > self.last_seq):
+                self.last_seq = seq
+            if not self.ready.done():
+                self.first_type = str(message.get("type"))
+                self.ready.set_result(None)  # the first message: the snapshot (Floor, bare), its socket.io twin,
+                # or after a resume whatever the server sends instead of a snapshot
         if counts is None:
             return
         self.deliveries += 1
@@ -108,9 +117,11 @@ class _Worker:
         return {"connected": len(self.attendees), "errors": self.connect_errors,
                 "seconds": time.monotonic() - started}
 
-    async def _connect(self, index: int, gate: asyncio.Semaphore) -> None:
+    async def _connect(self, index: int, gate: asyncio.Semaphore, since: int | None = None,
+                       errors: dict[str, int] | None = None) -> None:
         loop = asyncio.get_running_loop()
         dialect = dialect_for(self.spec.dialect, self.spec.code)
+        errors = self.connect_errors if errors is None else errors
         async with gate:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             attendee: Attendee | None = None
@@ -122,7 +133,8 @@ class _Worker:
                 sock.bind((self.spec.sources[index % len(self.spec.sources)], 0))
                 async with asyncio.timeout(CONNECT_TIMEOUT):
                     await loop.sock_connect(sock, (self.spec.host, self.spec.port))
-                    _, attendee = await loop.create_connection(lambda: Attendee(self, dialect, slow), sock=sock)
+                    _, attendee = await loop.create_connection(lambda: Attendee(self, dialect, slow, since),
+                                                               sock=sock)
                     await attendee.ready
                 self.attendees.append(attendee)
             except (OSError, TimeoutError, ConnectionError) as exc:
@@ -130,7 +142,23 @@ class _Worker:
                     attendee.abort("connect failed")
                 sock.close()
                 reason = type(exc).__name__ if not str(exc) else str(exc)[:80]
-                self.connect_errors[reason] = self.connect_errors.get(reason, 0) + 1
+                errors[reason] = errors.get(reason, 0) + 1
+
+    async def storm(self) -> dict[str, Any]:
+        """Every socket drops at once (reset, as when a venue's Wi-Fi blinks) and reconnects right away from the
+        same addresses, asking to resume after the last seq it saw."""
+        before = self.attendees
+        self.attendees = []
+        for attendee in before:
+            attendee.abort("reconnect storm")
+        errors: dict[str, int] = {}
+        started = time.monotonic()
+        gate = asyncio.Semaphore(STORM_IN_FLIGHT)
+        await asyncio.gather(*(self._connect(i, gate, since=a.last_seq, errors=errors)
+                               for i, a in enumerate(before)))
+        seconds = time.monotonic() - started
+        return {"reconnected": len(self.attendees), "errors": errors, "seconds": seconds,
+                "snapshots": sum(a.first_type == "snapshot" for a in self.attendees)}
 
     def begin_window(self, qids: list[str], pause: bool) -> None:
         """Pause the designated slow clients if asked, then track every open reading client."""
@@ -198,6 +226,8 @@ async def _serve(conn: Connection, spec: WorkerSpec) -> None:
                 conn.send(worker.end_window())
             elif command == "resume":
                 conn.send(await worker.resume_slow(args["wait"]))
+            elif command == "storm":
+                conn.send(await worker.storm())
             else:
                 return
     except TimeoutError:

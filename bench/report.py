@@ -92,6 +92,11 @@ CELL_FIGURES = (
     Figure("RSS / client idle KiB", lambda r: _per_client_kib(r, r.idle_rss)),
     Figure("RSS / client under load KiB", lambda r: _per_client_kib(r, _peak(r.normal)), _normal),
     Figure("time to connect N s", lambda r: r.connect_s),
+    Figure("reconnect storm: all N back s", lambda r: r.storm_s),
+    Figure("reconnect storm: failed reconnects", lambda r: float(sum(r.storm_errors.values()))
+           if r.storm_s is not None else None, ratios=False),
+    Figure("reconnect storm: resumed (no snapshot)",
+           lambda r: float(r.storm_reconnected - r.storm_snapshots) if r.storm_s is not None else None, ratios=False),
     Figure("slow 5%: server RSS peak MiB", lambda r: _peak_mib(r.slow), _slow),
     Figure("slow 5%: RSS growth, 2nd half MiB", lambda r: _second_half_growth_mib(r.slow), _slow, ratios=False),
     Figure("slow 5%: others p50 ms", _latency(_slow, "p50"), _slow),
@@ -168,6 +173,10 @@ def _notes(cells: list[CellRun], probes: list[ThroughputRun]) -> list[str]:
         if run.connect_errors:
             notes.append(f"{tag}: {run.cell.clients - run.clients_connected} clients failed to connect "
                          f"{run.connect_errors}")
+        if run.storm_s is not None:
+            notes.append(f"{tag} [reconnect storm]: {run.storm_reconnected} of {run.clients_connected} back in "
+                         f"{run.storm_s:.2f} s, {run.storm_snapshots} with a full snapshot"
+                         + (f", failures {run.storm_errors}" if run.storm_errors else ""))
         for name, window in (("all reading", run.normal), ("slow 5%", run.slow)):
             if window is None:
                 continue

@@ -76,6 +76,10 @@ class CellRun:
     slow_clients: int = 0
     slow_closed_by_server: int = 0
     slow_close_reasons: list[str] = field(default_factory=list)
+    storm_s: float | None = None  # every client dropped at once and reconnected, resuming from its last seq
+    storm_reconnected: int = 0
+    storm_errors: dict[str, int] = field(default_factory=dict)
+    storm_snapshots: int = 0  # reconnects answered with a full snapshot instead of a resume
     error: str | None = None
 
 
@@ -242,6 +246,13 @@ def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, st
                 resumed = fleet.ask("resume", 30, wait=RESUME_WAIT_S)
                 run.slow_closed_by_server = sum(r["closed"] for r in resumed)
                 run.slow_close_reasons = sorted({reason for r in resumed for reason in r["reasons"]})
+            storm = fleet.ask("storm", connect_budget)
+            run.storm_s = max(s["seconds"] for s in storm)
+            run.storm_reconnected = sum(s["reconnected"] for s in storm)
+            run.storm_snapshots = sum(s["snapshots"] for s in storm)
+            for answer in storm:
+                for reason, count in answer["errors"].items():
+                    run.storm_errors[reason] = run.storm_errors.get(reason, 0) + count
         finally:
             fleet.close()
 

@@ -28,6 +28,7 @@ def _serve(host: str, port: int, log_level: str) -> int:
     from qa import logprivacy
     from qa.app import create_app
     from qa.server import FloorServer, shutdown_budget
+    from qa.web.wsprotocol import FloorWebSocketProtocol
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -45,7 +46,7 @@ def _serve(host: str, port: int, log_level: str) -> int:
     drain, in_flight = shutdown_budget(settings.shutdown_grace, settings.drain_seconds)
     # access_log stays off: request lines are nobody's business, and tokens must never reach a log.
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_per_message_deflate=False,
-                            ws="websockets-sansio", loop="uvloop", http="httptools",
+                            ws=FloorWebSocketProtocol, loop="uvloop", http="httptools",
                             ws_max_size=settings.ws_max_bytes, ws_ping_interval=settings.ws_ping_seconds,
                             ws_ping_timeout=settings.ws_ping_seconds, proxy_headers=True,
                             timeout_graceful_shutdown=in_flight, server_header=False,  # type: ignore[arg-type]

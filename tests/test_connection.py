@@ -86,3 +86,59 @@ async def test_stop_cancels_a_send_that_is_waiting() -> None:
     t.writable.set()
     await asyncio.sleep(0)
     assert t.sent == []
+
+
+class PreparedTransport(Transport):
+    """A server that also takes prepared wire bytes (as qa/web/wsprotocol.py does) while writable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wire: list[bytes] = []
+
+    def write_prepared(self, data: bytes) -> bool:
+        if not self.writable.is_set():
+            return False
+        self.wire.append(data)
+        return True
+
+
+def prepared_connection(t: PreparedTransport, maxsize: int = 10) -> Connection:
+    conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=maxsize,
+                      prepared=(lambda text: text.encode(), t.write_prepared))
+    conn.go_live(0)
+    return conn
+
+
+async def test_prepared_bytes_are_written_within_the_call_without_the_asgi_send() -> None:
+    t = PreparedTransport()
+    conn = prepared_connection(t)
+    conn.push("a", 1)
+    conn.push("b", 2, counts=True)
+    assert t.wire == [b"a", b"b"] and t.sent == []
+
+
+async def test_a_refused_prepared_write_falls_back_to_the_asgi_send_and_keeps_the_order() -> None:
+    t = PreparedTransport()
+    conn = prepared_connection(t)
+    conn.push("a", 1)
+    t.writable.clear()
+    conn.push("b", 2)  # refused: the ASGI send takes it and waits
+    conn.push("c", 3)  # queued behind it
+    assert t.wire == [b"a"] and t.sent == [] and conn.backlog == 1
+    t.writable.set()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert t.wire == [b"a", b"c"] and t.sent == ["b"] and conn.backlog == 0
+    conn.push("d", 4)
+    assert t.wire[-1] == b"d"  # caught up: back on the prepared path
+
+
+async def test_a_slow_reader_on_the_prepared_path_is_still_cut_with_1013() -> None:
+    t = PreparedTransport()
+    conn = prepared_connection(t, maxsize=2)
+    t.writable.clear()
+    for i in range(1, 6):
+        conn.push(f"f{i}", i)
+    await asyncio.sleep(0)
+    assert t.closed is not None and t.closed[0] == SLOW_CONSUMER
+    await conn.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,7 +133,7 @@ def stats(questions: list[Question]) -> dict[str, int]:
 # -- snapshots and live changes --------------------------------------------------------------------
 
 def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, PollTally]], notes: list[Note],
-             seq: int, viewer: Viewer, voted: set[int], answers: dict[int, list[str]]) -> dict[str, Any]:
+             seq: int, viewer: Viewer, voted: Set[int], answers: dict[int, list[str]]) -> dict[str, Any]:
     snap: dict[str, Any] = {
         "event": event_view(event, viewer),
         "questions": [question_view(q, viewer, q.id in voted) for q in questions

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import Enum
@@ -28,19 +29,49 @@ class ConnState(Enum):
     CLOSED = "closed"
 
 
+NOTHING: frozenset[int] = frozenset()
+
+
 class Connection:
+    """`prepared`, where the server offers it (qa/web/wsprotocol.py), writes the frame's wire bytes at once and
+    returns False when it cannot; the ASGI `send` then takes the frame. Per-socket state is kept small (slots,
+    queues made only when needed): a room holds thousands of these."""
+
+    __slots__ = (
+        "_close",
+        "_close_when_sent",
+        "_framed",
+        "_held",
+        "_inflight",
+        "_prepared",
+        "_queue",
+        "_send",
+        "close_code",
+        "credential",
+        "last_heard",
+        "maxsize",
+        "sent_seq",
+        "state",
+        "viewer",
+        "voted",
+    )
+
     def __init__(self, send: Callable[[str], Coroutine[Any, Any, None]], close: Callable[[int, str], Awaitable[None]],
-                 viewer: Viewer, *, maxsize: int) -> None:
+                 viewer: Viewer, *, maxsize: int,
+                 prepared: tuple[Callable[[str], bytes], Callable[[bytes], bool]] | None = None) -> None:
         self._send = send
+        self._framed: Callable[[str], bytes] | None = prepared[0] if prepared is not None else None
+        self._prepared: Callable[[bytes], bool] | None = prepared[1] if prepared is not None else None
         self._close = close
         self.viewer = viewer
         self.maxsize = maxsize
         self.state = ConnState.SYNCING
-        self.voted: set[int] = set()
+        self.voted: frozenset[int] = NOTHING  # questions this viewer upvoted (replaced, never mutated)
         self.credential: str | None = None  # fingerprint of the token that made this a moderator's or presenter's
         self.sent_seq = 0
-        self._queue: deque[str] = deque()
-        self._held: list[tuple[int, str, bool]] = []
+        self.last_heard = time.monotonic()  # the hub closes sockets silent for too long
+        self._queue: deque[str] | None = None
+        self._held: list[tuple[int, str, bool]] | None = None
         self._inflight: asyncio.Future[None] | None = None  # a send that had to wait for the transport
         self._close_when_sent: tuple[int, str] | None = None
         self.close_code: int | None = None
@@ -48,6 +79,8 @@ class Connection:
     def push(self, frame: str, seq: int, *, counts: bool = False) -> None:
         """Queue one frame; `counts` frames are absolute and may be dropped while syncing."""
         if self.state is ConnState.SYNCING:
+            if self._held is None:
+                self._held = []
             self._held.append((seq, frame, counts))
             return
         if self.state is ConnState.CLOSED:
@@ -68,14 +101,14 @@ class Connection:
         """Hold live frames again while a fresh snapshot is prepared (role change, store recovery)."""
         if self.state is ConnState.LIVE:
             self.state = ConnState.SYNCING
-            self._held.clear()
+            self._held = None
 
     def go_live(self, upto: int) -> bool:
         """Sync done at `upto`: release held frames that are newer; drop held counts (they may predate the
         snapshot) and return True if there were any, so the caller sends fresh ones."""
         self.sent_seq = upto
         self.state = ConnState.LIVE
-        held, self._held = self._held, []
+        held, self._held = self._held or (), None
         dropped = False
         for seq, frame, counts in held:
             if counts:
@@ -85,16 +118,22 @@ class Connection:
         return dropped
 
     def _enqueue(self, frame: str) -> None:
-        if self._inflight is None and not self._queue:
+        queue = self._queue
+        if self._inflight is None and not queue:
             self._write(frame)
             return
-        if len(self._queue) >= self.maxsize:
+        if queue is None:
+            queue = self._queue = deque()
+        if len(queue) >= self.maxsize:
             self.abort(SLOW_CONSUMER, "too slow; resume from your last seq")
             return
-        self._queue.append(frame)
+        queue.append(frame)
 
     def _write(self, frame: str) -> None:
-        """Drive the send synchronously; finish it in a task only if it has to wait."""
+        """Write the prepared bytes if the server can take them now; else drive the ASGI send synchronously and
+        finish it in a task only if it has to wait."""
+        if self._prepared is not None and self._framed is not None and self._prepared(self._framed(frame)):
+            return
         coro = self._send(frame)
         try:
             waiting = coro.send(None)
@@ -117,6 +156,8 @@ class Connection:
         queue = self._queue
         while queue and self._inflight is None and self.state is not ConnState.CLOSED:
             self._write(queue.popleft())
+        if not queue and self._queue is queue:
+            self._queue = None  # a socket that caught up gives its queue back
         if not queue and self._inflight is None and self._close_when_sent is not None:
             self.abort(*self._close_when_sent)
 
@@ -130,8 +171,7 @@ class Connection:
             return
         self.state = ConnState.CLOSED
         self.close_code = code
-        self._queue.clear()
-        self._held.clear()
+        self._queue = self._held = None
         asyncio.get_running_loop().create_task(self._safe_close(code, reason))
 
     async def _safe_close(self, code: int, reason: str) -> None:
@@ -140,7 +180,7 @@ class Connection:
 
     async def stop(self) -> None:
         self.state = ConnState.CLOSED
-        self._queue.clear()
+        self._queue = None
         if self._inflight is not None:
             self._inflight.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -148,7 +188,7 @@ class Connection:
 
     @property
     def backlog(self) -> int:
-        return len(self._queue)
+        return len(self._queue) if self._queue else 0
 
 
 async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -21,12 +22,13 @@ from qa.domain import tokens, views
 from qa.domain.errors import Unavailable
 from qa.domain.model import Change, Event, Role, Viewer
 from qa.realtime import notices
-from qa.realtime.connection import Connection
+from qa.realtime.connection import NOTHING, Connection
 from qa.settings import Settings
 from qa.store.base import EventState, Store
 
 log = logging.getLogger("floor.hub")
 SAFETY_POLL_SECONDS = 5.0  # how often a room checks the store's seq in case a doorbell was lost
+GOING_AWAY = 1001  # an idle socket is closed as going away
 REVOKED = 1008  # policy: the token this socket authenticated with was rotated away
 
 
@@ -171,7 +173,7 @@ class Room:
                 await self.catch_up()
         elif isinstance(notice, notices.VoteNotice):
             for conn in self.by_participant.get(notice.participant, ()):
-                (conn.voted.add if notice.voted else conn.voted.discard)(notice.qid)
+                conn.voted = conn.voted | {notice.qid} if notice.voted else conn.voted - {notice.qid}
             self._dirty_votes.add(notice.qid)
             self._schedule_flush()
         elif isinstance(notice, notices.AnswerNotice):
@@ -355,8 +357,22 @@ class Hub:
         self.rooms: dict[str, Room] = {}
         self._room_locks: dict[str, asyncio.Lock] = {}
         self.total = 0
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def _sweep_idle(self) -> None:
+        """Close sockets that sent nothing (not even `ping`) for `ws_idle_seconds`: one task for all of them,
+        instead of a timer (and, with asyncio.wait_for, a task) per socket."""
+        idle = self.settings.ws_idle_seconds
+        while True:
+            await asyncio.sleep(min(5.0, max(0.05, idle / 4)))
+            deadline = time.monotonic() - idle
+            for room in list(self.rooms.values()):
+                for conn in [c for c in room.connections if c.last_heard < deadline]:
+                    conn.abort(GOING_AWAY, "idle")
 
     async def join(self, code: str, conn: Connection, since: int | None) -> Room:
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_idle())
         lock = self._room_locks.setdefault(code, asyncio.Lock())
         async with lock:
             room = self.rooms.get(code)
@@ -384,7 +400,8 @@ class Hub:
         store = self.store
         try:
             if viewer.participant and viewer.role is Role.ATTENDEE:
-                conn.voted = await store.voted(room.code, viewer.participant)
+                voted = await store.voted(room.code, viewer.participant)
+                conn.voted = frozenset(voted) if voted else NOTHING
             if since is not None and 0 <= since <= room.last_seq:
                 changes = await store.changes_since(room.code, since)
                 if changes is not None:
@@ -440,6 +457,9 @@ class Hub:
                 conn.abort(REVOKED, "token no longer valid")
 
     async def close_all(self, code: int, reason: str) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for room in list(self.rooms.values()):
             for conn in list(room.connections):
                 conn.abort(code, reason)

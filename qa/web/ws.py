@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +19,7 @@ from qa.domain.errors import DomainError, RateLimited, Unavailable
 from qa.domain.model import Role, Viewer
 from qa.realtime.connection import Connection
 from qa.realtime.hub import Hub, Room, frame
-from qa.web import rawsend
+from qa.web import rawsend, wsprotocol
 from qa.web.errors import error_body
 
 log = logging.getLogger("floor.ws")
@@ -45,35 +45,17 @@ def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
 
 
 async def events_socket(websocket: WebSocket) -> None:
-    app = websocket.app
-    settings, hub, store = app.state.settings, app.state.hub, app.state.store
-    code: str = websocket.path_params["code"]
-    if not origin_allowed(websocket, settings.allowed_origins + ((settings.public_url,) if settings.public_url
-                                                                 else ())):
-        # Before the upgrade: the handshake gets 403, so another site's page can never ride a visitor's cookie.
-        await _deny(websocket, 403, "forbidden_origin", "This page's origin may not open Floor's sockets.")
+    admitted = await _admit(websocket)
+    if admitted is None:
         return
-    try:
-        event = await store.get_event(code)
-    except Unavailable as exc:
-        await _deny(websocket, 503, "unavailable", exc.message)
-        return
-    if event is None:
-        await _deny(websocket, 404, "not_found", "No event with this code.")
-        return
-    participant: str = websocket.scope["state"]["participant"]
-    if hub.total >= settings.sockets_total or hub.connections_of(participant) >= settings.sockets_per_participant:
-        await _deny(websocket, 429, "too_many_sockets", "Too many open connections; close some tabs.")
-        return
-    since = _since(websocket.query_params.get("since"))
-    if websocket.query_params.get("epoch", event.epoch) != event.epoch:
-        since = None  # another log (the event was re-created, or Redis came back empty): replaying would be wrong
+    participant, since = admitted
+    hub: Hub = websocket.app.state.hub
     await websocket.accept()
     conn = Connection(_frame_sender(websocket), _closer(websocket), Viewer(Role.ATTENDEE, participant),
-                      maxsize=settings.send_queue_max)
+                      maxsize=hub.settings.send_queue_max, prepared=_prepared_sender(websocket))
     room: Room | None = None
     try:
-        room = await hub.join(code, conn, since)
+        room = await hub.join(websocket.path_params["code"], conn, since)
         await _receive_loop(websocket, hub, room, conn, participant)
     except WebSocketDisconnect:
         pass
@@ -83,28 +65,53 @@ async def events_socket(websocket: WebSocket) -> None:
             await hub.leave(room, conn)
 
 
+async def _admit(websocket: WebSocket) -> tuple[str, int | None] | None:
+    """The handshake checks; refuses and returns None, or returns (participant, since). A function of its own
+    so that nothing it read (the event) stays referenced for the socket's lifetime."""
+    app = websocket.app
+    settings, hub, store = app.state.settings, app.state.hub, app.state.store
+    if not origin_allowed(websocket, settings.allowed_origins + ((settings.public_url,) if settings.public_url
+                                                                 else ())):
+        # Before the upgrade: the handshake gets 403, so another site's page can never ride a visitor's cookie.
+        await _deny(websocket, 403, "forbidden_origin", "This page's origin may not open Floor's sockets.")
+        return None
+    try:
+        event = await store.get_event(websocket.path_params["code"])
+    except Unavailable as exc:
+        await _deny(websocket, 503, "unavailable", exc.message)
+        return None
+    if event is None:
+        await _deny(websocket, 404, "not_found", "No event with this code.")
+        return None
+    participant: str = websocket.scope["state"]["participant"]
+    if hub.total >= settings.sockets_total or hub.connections_of(participant) >= settings.sockets_per_participant:
+        await _deny(websocket, 429, "too_many_sockets", "Too many open connections; close some tabs.")
+        return None
+    since = _since(websocket.query_params.get("since"))
+    if websocket.query_params.get("epoch", event.epoch) != event.epoch:
+        since = None  # another log (the event was re-created, or Redis came back empty): replaying would be wrong
+    return participant, since
+
+
 async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connection, participant: str) -> None:
     """Per socket: over `ws_messages_per_10s` messages in a window, each extra one gets a `rate_limited` error
     and is ignored; at twice the limit the client is flooding and the socket closes (1008). A socket that sends
-    nothing (not even `ping`) for `ws_idle_seconds` is closed (1001); dead peers are closed by protocol pings."""
+    nothing (not even `ping`) for `ws_idle_seconds` is closed (1001) by the hub's sweep (Hub._sweep_idle);
+    dead peers are closed by protocol pings."""
     settings = hub.settings
     window_start, count = time.monotonic(), 0
     token: str | None = None
     while True:
-        try:
-            message = await asyncio.wait_for(websocket.receive(), settings.ws_idle_seconds)
-        except TimeoutError:
-            conn.abort(GOING_AWAY, "idle")
-            return
+        message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        now = conn.last_heard = time.monotonic()
         raw = message.get("text") if message.get("text") is not None else message.get("bytes")
         if raw is None:
             continue
         if len(raw) > settings.ws_max_bytes:
             conn.abort(MESSAGE_TOO_BIG, "message too big")
             return
-        now = time.monotonic()
         if now - window_start > 10:
             window_start, count = now, 0
         count += 1
@@ -208,6 +215,15 @@ def _frame_sender(websocket: WebSocket) -> Any:
         return server_send({"type": "websocket.send", "text": frame})
 
     return send
+
+
+def _prepared_sender(websocket: WebSocket) -> tuple[Callable[[str], bytes], Callable[[bytes], bool]] | None:
+    """Under Floor's own uvicorn protocol (qa/web/wsprotocol.py) a frame is framed once and written to every
+    socket as the same bytes; elsewhere (other servers, in-process tests) frames take the ASGI path."""
+    extension = websocket.scope.get("extensions", {}).get(wsprotocol.EXTENSION)
+    if extension is None:
+        return None
+    return wsprotocol.framed, extension["send"]
 
 
 def _closer(websocket: WebSocket) -> Any:

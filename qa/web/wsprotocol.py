@@ -1,0 +1,142 @@
+"""uvicorn's sans-I/O WebSocket protocol, leaner per socket and able to write one prepared frame to many.
+
+Two costs dominate a room of thousands of idle phones that all receive the same update (docs/benchmarks.md):
+- per update and socket, uvicorn frames the same text again and runs an ASGI `send` coroutine. A server
+  frame is never masked, so its bytes are the same for every socket: `framed()` builds them once per
+  message and `send_prepared` writes them straight to the transport when the socket is open and writable.
+  Anything else (a paused transport, a closing socket) returns False and the caller takes the ordinary
+  ASGI `send`, which waits or raises exactly as before.
+- per socket, uvicorn keeps an `asyncio.Queue` and an `asyncio.Event` (five deques, about 3.8 KiB) and the
+  parsed handshake request and response for the socket's whole life. `Inbox` and `Flag` do the same job
+  for one reader without deques, and the handshake objects are dropped once the response is written.
+
+The app finds `send_prepared` under the ASGI extension `floor.prepared`; under any other server the
+extension is absent and every frame takes the ASGI path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+
+EXTENSION = "floor.prepared"
+
+_last_text: str | None = None
+_last_bytes = b""
+
+
+def framed(text: str) -> bytes:
+    """The whole unmasked text frame for `text`; the same object given again (a fan-out) is framed once."""
+    global _last_text, _last_bytes
+    if text is not _last_text:
+        _last_bytes = Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+        _last_text = text
+    return _last_bytes
+
+
+class Inbox:
+    """What uvicorn needs of its receive queue (`put_nowait`, `get`, `empty`), with no deque per socket.
+
+    uvicorn pauses reading as soon as one message waits, so the list holds one or two items."""
+
+    __slots__ = ("_items", "_waiters")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        _wake(self._waiters)
+
+    async def get(self) -> Any:
+        while not self._items:
+            await _park(self, "_waiters")
+        return self._items.pop(0)
+
+
+class Flag:
+    """What uvicorn needs of its `writable` event (`set`, `clear`, `is_set`, `wait`), with no deque per socket."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = True
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        _wake(self._waiters)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        while not self._set:
+            await _park(self, "_waiters")
+        return True
+
+
+def _wake(waiters: list[asyncio.Future[None]] | None) -> None:
+    if waiters:
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+async def _park(owner: Inbox | Flag, attr: str) -> None:
+    waiters: list[asyncio.Future[None]] | None = getattr(owner, attr)
+    if waiters is None:
+        waiters = []
+        setattr(owner, attr, waiters)
+    waiter = asyncio.get_running_loop().create_future()
+    waiters.append(waiter)
+    try:
+        await waiter
+    finally:
+        waiters.remove(waiter)
+        if not waiters:
+            setattr(owner, attr, None)
+
+
+class FloorWebSocketProtocol(WebSocketsSansIOProtocol):
+    """Pass as uvicorn's `ws` protocol class (qa/cli.py)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Flag()  # type: ignore[assignment]
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][EXTENSION] = {"send": self.send_prepared}
+
+    def start_keepalive(self) -> None:
+        # Called once the handshake response is written: the parsed request and response are no longer needed.
+        # websockets' parser keeps the request alive, so its headers are emptied (the scope has its own copy).
+        self.request.headers.clear()
+        self.request = self.response = None  # type: ignore[assignment]
+        super().start_keepalive()
+
+    def send_prepared(self, data: bytes) -> bool:
+        """Write a frame made by `framed()` if the socket is open and writable now; else False (use ASGI send)."""
+        if (self.close_sent or self.disconnected or not self.handshake_complete or self.initial_response is not None
+                or not self.writable.is_set() or self.conn.state is not State.OPEN):
+            return False
+        self.transport.write(data)
+        return True
