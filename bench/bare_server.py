@@ -33,7 +33,7 @@ rooms: dict[str, Room] = {}
 
 async def attendee(ws: ServerConnection) -> None:
     assert ws.request is not None
-    room = rooms.get(ws.request.path.rsplit("/", 1)[-1])
+    room = rooms.get(ws.request.path.partition("?")[0].rsplit("/", 1)[-1])
     if room is None:
         await ws.close(4404, "unknown event")
         return
