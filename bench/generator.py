@@ -143,10 +143,16 @@ class _Worker:
                 sock.close()
                 reason = type(exc).__name__ if not str(exc) else str(exc)[:80]
                 errors[reason] = errors.get(reason, 0) + 1
+            except asyncio.CancelledError:
+                if attendee is not None:
+                    attendee.abort("gave up")
+                sock.close()
+                raise
 
-    async def storm(self) -> dict[str, Any]:
+    async def storm(self, budget: float) -> dict[str, Any]:
         """Every socket drops at once (reset, as when a venue's Wi-Fi blinks) and reconnects right away from the
-        same addresses, asking to resume after the last seq it saw."""
+        same addresses, asking to resume after the last seq it saw. Those not back within `budget` seconds
+        count as failed."""
         before = self.attendees
         self.attendees = []
         for attendee in before:
@@ -154,8 +160,14 @@ class _Worker:
         errors: dict[str, int] = {}
         started = time.monotonic()
         gate = asyncio.Semaphore(STORM_IN_FLIGHT)
-        await asyncio.gather(*(self._connect(i, gate, since=a.last_seq, errors=errors)
-                               for i, a in enumerate(before)))
+        reconnects = [asyncio.create_task(self._connect(i, gate, since=a.last_seq, errors=errors))
+                      for i, a in enumerate(before)]
+        _, late = await asyncio.wait(reconnects, timeout=budget)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+            errors[f"not back within {budget:.0f} s"] = len(before) - len(self.attendees) - sum(errors.values())
         seconds = time.monotonic() - started
         return {"reconnected": len(self.attendees), "errors": errors, "seconds": seconds,
                 "snapshots": sum(a.first_type == "snapshot" for a in self.attendees)}
@@ -227,7 +239,7 @@ async def _serve(conn: Connection, spec: WorkerSpec) -> None:
             elif command == "resume":
                 conn.send(await worker.resume_slow(args["wait"]))
             elif command == "storm":
-                conn.send(await worker.storm())
+                conn.send(await worker.storm(args["budget"]))
             else:
                 return
     except TimeoutError:

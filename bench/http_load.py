@@ -85,6 +85,7 @@ async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
     total = round(spec.rate * spec.seconds)
     records: list[tuple[str, int, float, float] | None] = [None] * total
     statuses: dict[str, int] = {}
+    samples: dict[str, str] = {}
     lags: list[float] = []
     cpu_start = time.process_time()
 
@@ -96,6 +97,8 @@ async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
             acked = time.monotonic()
             if status == 200:
                 records[index] = (qid, int(orjson.loads(body)["votes"]), due, acked)
+            elif str(status) not in samples:
+                samples[str(status)] = body[:200].decode(errors="replace")  # the server's own words, for the notes
             key = str(status)
         except LOAD_ERRORS as exc:
             key = type(exc).__name__
@@ -122,6 +125,7 @@ async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
         "sent": total,
         "acks": [(qid, votes, acked) for qid, votes, _, acked in acks],
         "statuses": statuses,
+        "samples": samples,
         "schedule_lag_p99": lag.p99 if lag else 0.0,
         "http_ms": Summary.of((acked - due) * 1000 for _, _, due, acked in acks),
         "cpu_s": cpu,

@@ -186,7 +186,8 @@ def _notes(cells: list[CellRun], probes: list[ThroughputRun]) -> list[str]:
                          f"reading clients, {window.lost} votes lost, {http}, host CPU {window.host_busy:.0%}"
                          f" (other processes {window.other_load:.2f} cores)"
                          + (f", redis CPU {window.redis_cpu_s:.2f} s" if window.redis_cpu_s is not None else "")
-                         + (f", HTTP errors {bad}" if bad else ""))
+                         + (f", HTTP errors {bad}" if bad else "")
+                         + (f", e.g. {window.samples}" if window.samples else ""))
             if window.disturbed:
                 notes.append(f"{tag} [{name}]: HOST-BUSY ({window.disturbed})")
             if window.generator_bound:

@@ -42,6 +42,7 @@ class Window:
     seconds: float
     votes_sent: int
     statuses: dict[str, int]
+    samples: dict[str, str]  # one answer body per non-200 status: why the server refused
     deliveries: int
     latency_ms: Summary | None  # vote acknowledged -> its count reached the last reading client
     http_ms: Summary | None  # scheduled send -> acknowledgement
@@ -203,7 +204,7 @@ def _window(server: Running, fleet: Fleet, code: str, qids: list[str], rate: int
     ours = server_s + (redis_s or 0.0) + votes["cpu_s"] + sum(w["cpu_s"] for w in workers)
     other_load = max(0.0, host_end[0] - host_start[0] - ours) / wall
     return Window(
-        seconds=seconds, votes_sent=votes["sent"], statuses=votes["statuses"],
+        seconds=seconds, votes_sent=votes["sent"], statuses=votes["statuses"], samples=votes["samples"],
         deliveries=sum(w["deliveries"] for w in workers), latency_ms=Summary.of(latencies),
         http_ms=votes["http_ms"], lost=votes["sent"] - len(latencies),
         server_cpu_s=server_s, redis_cpu_s=redis_s, rss_series=series,
@@ -246,7 +247,7 @@ def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, st
                 resumed = fleet.ask("resume", 30, wait=RESUME_WAIT_S)
                 run.slow_closed_by_server = sum(r["closed"] for r in resumed)
                 run.slow_close_reasons = sorted({reason for r in resumed for reason in r["reasons"]})
-            storm = fleet.ask("storm", connect_budget)
+            storm = fleet.ask("storm", connect_budget + 30, budget=connect_budget)
             run.storm_s = max(s["seconds"] for s in storm)
             run.storm_reconnected = sum(s["reconnected"] for s in storm)
             run.storm_snapshots = sum(s["snapshots"] for s in storm)
