@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -21,6 +21,10 @@ from qa.domain.errors import Unavailable
 log = logging.getLogger("floor.redis")
 CONNECT_TIMEOUT = 1.0  # seconds to open a connection; an unreachable Redis fails fast
 COMMAND_TIMEOUT = 3.0  # seconds for one command or script, far above any script's run time
+# Connections per instance. A burst of requests beyond it waits (up to COMMAND_TIMEOUT) for a free one
+# instead of failing: redis-py's default pool refuses the 101st concurrent command outright
+# (MaxConnectionsError), which turned every burst of votes or reconnects into 503s.
+MAX_CONNECTIONS = 100
 ERRORS = (RedisError, OSError)  # OSError covers TimeoutError and refused or reset sockets
 
 
@@ -35,7 +39,9 @@ async def connect(url: str) -> tuple[Any, bool]:
     If Redis cannot be reached now, the client is a standalone one and a warning is logged: an instance of a
     Cluster deployment must start while the cluster answers.
     """
-    client: Any = Redis.from_url(url, **_options())
+    pool = BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=COMMAND_TIMEOUT,
+                                           **_options())
+    client: Any = Redis.from_pool(pool)
     try:
         info = await client.info("cluster")
     except ERRORS as exc:

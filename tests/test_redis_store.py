@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from qa import redisconn
 from qa.domain.errors import Unavailable
 from qa.domain.model import Change, Event, PendingChange, Poll, PollKind, Question, Status
 from qa.realtime import notices
@@ -112,6 +113,17 @@ async def test_presence_is_summed_over_instances_and_expired_ones_age_out(store:
     assert await store.set_presence("panel", "a", 3, 30) == 3
     assert await store.set_presence("panel", "a", 0, 30) == 0
     assert await store.client.exists("t:{panel}:presence") == 0
+
+
+async def test_a_burst_beyond_the_connection_pool_waits_for_a_connection_instead_of_failing(store: RedisStore
+                                                                                            ) -> None:
+    """A reconnect storm or a wave of votes: many more concurrent commands than pooled connections."""
+    await fill(store, "burst")
+    burst = 6 * redisconn.MAX_CONNECTIONS
+    events = await asyncio.gather(*(store.get_event("burst") for _ in range(burst // 2)))
+    votes = await asyncio.gather(*(store.vote("burst", 1, f"voter-{i}", True) for i in range(burst // 2)))
+    assert all(e is not None and e.code == "burst" for e in events)
+    assert max(count for count, _ in votes) == burst // 2 + 1  # bob's vote from fill(), then every voter's
 
 
 async def test_a_vote_or_answer_for_a_missing_item_changes_nothing(store: RedisStore) -> None:
