@@ -23,7 +23,6 @@ from qa.web import rawsend, wsprotocol
 from qa.web.errors import error_body
 
 log = logging.getLogger("floor.ws")
-GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 TRY_AGAIN_LATER = 1013
