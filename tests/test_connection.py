@@ -26,8 +26,10 @@ class Transport:
         self.closed = (code, reason)
 
 
-def live_connection(t: Transport, maxsize: int = 3) -> Connection:
-    conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=maxsize)
+def live_connection(t: Transport, maxsize: int = 3, prepared: bool = False) -> Connection:
+    """`prepared`: the server also takes wire bytes (t must be a PreparedTransport)."""
+    writer = (lambda text: text.encode(), t.write_prepared) if prepared else None  # type: ignore[attr-defined]
+    conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=maxsize, prepared=writer)
     conn.go_live(0)
     return conn
 
@@ -102,16 +104,9 @@ class PreparedTransport(Transport):
         return True
 
 
-def prepared_connection(t: PreparedTransport, maxsize: int = 10) -> Connection:
-    conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=maxsize,
-                      prepared=(lambda text: text.encode(), t.write_prepared))
-    conn.go_live(0)
-    return conn
-
-
 async def test_prepared_bytes_are_written_within_the_call_without_the_asgi_send() -> None:
     t = PreparedTransport()
-    conn = prepared_connection(t)
+    conn = live_connection(t, maxsize=10, prepared=True)
     conn.push("a", 1)
     conn.push("b", 2, counts=True)
     assert t.wire == [b"a", b"b"] and t.sent == []
@@ -119,7 +114,7 @@ async def test_prepared_bytes_are_written_within_the_call_without_the_asgi_send(
 
 async def test_a_refused_prepared_write_falls_back_to_the_asgi_send_and_keeps_the_order() -> None:
     t = PreparedTransport()
-    conn = prepared_connection(t)
+    conn = live_connection(t, maxsize=10, prepared=True)
     conn.push("a", 1)
     t.writable.clear()
     conn.push("b", 2)  # refused: the ASGI send takes it and waits
@@ -135,7 +130,7 @@ async def test_a_refused_prepared_write_falls_back_to_the_asgi_send_and_keeps_th
 
 async def test_a_slow_reader_on_the_prepared_path_is_still_cut_with_1013() -> None:
     t = PreparedTransport()
-    conn = prepared_connection(t, maxsize=2)
+    conn = live_connection(t, maxsize=2, prepared=True)
     t.writable.clear()
     for i in range(1, 6):
         conn.push(f"f{i}", i)
