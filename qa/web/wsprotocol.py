@@ -38,16 +38,43 @@ def framed(text: str) -> bytes:
     return _last_bytes
 
 
-class Inbox:
+class _Waiters:
+    """Futures of the coroutines waiting on this object, kept only while someone waits."""
+
+    __slots__ = ("_waiters",)
+
+    def __init__(self) -> None:
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def _wake(self) -> None:
+        for waiter in self._waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _park(self) -> None:
+        if self._waiters is None:
+            self._waiters = []
+        waiters = self._waiters
+        waiter = asyncio.get_running_loop().create_future()
+        waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            waiters.remove(waiter)
+            if not waiters and self._waiters is waiters:
+                self._waiters = None
+
+
+class Inbox(_Waiters):
     """What uvicorn needs of its receive queue (`put_nowait`, `get`, `empty`), with no deque per socket.
 
     uvicorn pauses reading as soon as one message waits, so the list holds one or two items."""
 
-    __slots__ = ("_items", "_waiters")
+    __slots__ = ("_items",)
 
     def __init__(self) -> None:
+        super().__init__()
         self._items: list[Any] = []
-        self._waiters: list[asyncio.Future[None]] | None = None
 
     def empty(self) -> bool:
         return not self._items
@@ -57,59 +84,37 @@ class Inbox:
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
-        _wake(self._waiters)
+        self._wake()
 
     async def get(self) -> Any:
         while not self._items:
-            await _park(self, "_waiters")
+            await self._park()
         return self._items.pop(0)
 
 
-class Flag:
+class Flag(_Waiters):
     """What uvicorn needs of its `writable` event (`set`, `clear`, `is_set`, `wait`), with no deque per socket."""
 
-    __slots__ = ("_set", "_waiters")
+    __slots__ = ("_set",)
 
     def __init__(self) -> None:
+        super().__init__()
         self._set = True
-        self._waiters: list[asyncio.Future[None]] | None = None
 
     def is_set(self) -> bool:
         return self._set
 
     def set(self) -> None:
         self._set = True
-        _wake(self._waiters)
+        self._wake()
 
     def clear(self) -> None:
         self._set = False
 
     async def wait(self) -> bool:
         while not self._set:
-            await _park(self, "_waiters")
+            await self._park()
         return True
-
-
-def _wake(waiters: list[asyncio.Future[None]] | None) -> None:
-    if waiters:
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
-
-async def _park(owner: Inbox | Flag, attr: str) -> None:
-    waiters: list[asyncio.Future[None]] | None = getattr(owner, attr)
-    if waiters is None:
-        waiters = []
-        setattr(owner, attr, waiters)
-    waiter = asyncio.get_running_loop().create_future()
-    waiters.append(waiter)
-    try:
-        await waiter
-    finally:
-        waiters.remove(waiter)
-        if not waiters:
-            setattr(owner, attr, None)
 
 
 class FloorWebSocketProtocol(WebSocketsSansIOProtocol):
