@@ -1,0 +1,161 @@
+"""Commands for questions: ask, vote, moderate (approve ... merge), ban askers, and forget a participant."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from qa.commands.base import CommandBase, audit, event_change, question_change
+from qa.domain import fields
+from qa.domain import questions as question_rules
+from qa.domain.errors import Conflict, Invalid, NotFound
+from qa.domain.model import (
+    PUBLIC_STATUSES,
+    Actor,
+    Event,
+    PendingChange,
+    Question,
+    Status,
+    participant_tag,
+)
+from qa.realtime import notices
+from qa.store.base import DuplicateQuestion, Write
+
+
+class QuestionCommands(CommandBase):
+    # -- questions -----------------------------------------------------------------------------------
+    async def ask(self, code: str, participant: str, body: object) -> Question:
+        state = await self.store.state(code)
+        if state is None:
+            raise NotFound("No event with this code.")
+        event = state.event
+        client_id = body.get("client_id") if isinstance(body, dict) else None
+        if client_id is not None:
+            if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64:
+                raise Invalid("client_id must be a string of 8 to 64 characters.", "invalid_client_id")
+            earlier = await self.store.find_question(code, participant, client_id)
+            if earlier is not None:
+                return earlier
+        qid = await self.store.next_id(code, "question")
+        q = question_rules.new_question(qid, body, author=participant, event=event, now=time.time(),
+                                        limits=self.limits)
+        q.client_id = client_id
+        if not q.held:
+            q.similar_to = question_rules.most_similar(q.text, state.questions[-question_rules.SIMILAR_WINDOW:])
+        try:
+            await self._commit(code, Write([question_change(q, None)], questions=[q]))
+        except DuplicateQuestion:
+            # The same offline question, retried while its first send was still in flight: never ask twice.
+            assert client_id is not None
+            earlier = await self.store.find_question(code, participant, client_id)
+            if earlier is None:
+                raise Conflict("This question is being sent; try again.", "busy") from None
+            return earlier
+        return q
+
+    async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:
+        q = await self.question(code, qid)
+        if on and q.status is not Status.APPROVED:
+            raise Conflict("Only approved questions can be upvoted.", "not_votable")
+        votes, changed = await self.store.vote(code, qid, participant, on)
+        if changed and q.status in PUBLIC_STATUSES:  # counts go to every socket: never for a hidden question
+            await self.publish(code, [notices.VoteNotice(qid, participant, on)])
+        return votes, on
+
+    async def moderate(self, code: str, qid: int, body: object, by: Actor | None = None) -> Question:
+        action = body.get("action") if isinstance(body, dict) else None
+        if action in question_rules.BAN_ACTIONS:
+            fields.payload(body, allowed=("action",), required=("action",))
+            q = await self.question(code, qid)
+            await self.ban(code, participant_tag(q.author), on=action == "ban", by=by, question=qid)
+            return await self.question(code, qid)
+
+        async def attempt() -> Question:
+            event = await self.event(code)
+            q = await self.question(code, qid)
+            related: dict[int, Question] = {}
+            if event.highlighted is not None and event.highlighted != qid:
+                current = await self.store.get_question(code, event.highlighted)
+                if current is not None:
+                    related[current.id] = current
+            into = body.get("into") if isinstance(body, dict) else None
+            if isinstance(into, int) and not isinstance(into, bool) and 1 <= into <= fields.ID_MAX:
+                target = await self.store.get_question(code, into)
+                if target is not None:
+                    related[target.id] = target
+            result = question_rules.moderate(event, q, body, related=related, now=time.time(), limits=self.limits)
+            originals = {**related, q.id: q}
+            changes = [question_change(changed, before, originals[changed.id].held)
+                       for changed, before in result.questions]
+            if result.event is not None:
+                changes.append(event_change(result.event))
+            subject: dict[str, Any] = {"question": qid}
+            if result.merge_votes is not None:
+                subject["into"] = result.merge_votes[1]
+            write = Write(changes, event=result.event, questions=[c for c, _ in result.questions],
+                          merge_votes=result.merge_votes, audit=audit(by, f"question.{action}", **subject))
+            if result.merge_votes is not None:
+                # rev-guarded, and its change carries the unioned votes
+                write.questions.append(related[result.merge_votes[1]])
+            await self._commit(code, write)
+            if result.merge_votes is not None:
+                merged = await self.question(code, result.merge_votes[1])
+                if merged.status in PUBLIC_STATUSES:
+                    await self.publish(code, [notices.VoteNotice(merged.id, "", True)])
+                return merged
+            return await self.question(code, qid)
+
+        return await self._retrying(attempt)
+
+    async def ban(self, code: str, tag: object, *, on: bool, by: Actor | None = None,
+                  question: int | None = None) -> Event:
+        """Ban or unban a participant by tag: one write for the ban list and every question it holds or frees."""
+
+        async def attempt() -> Event:
+            state = await self.store.state(code)
+            if state is None:
+                raise NotFound("No event with this code.")
+            result = question_rules.ban(state.event, tag, state.questions, on=on,  # type: ignore[arg-type]
+                                        limits=self.limits)
+            originals = {q.id: q for q in state.questions}
+            changes = [question_change(changed, before, originals[changed.id].held)
+                       for changed, before in result.questions]
+            if result.event is not None:
+                changes.append(event_change(result.event))
+            target: dict[str, Any] = {"participant": tag}
+            if question is not None:
+                target["question"] = question
+            await self._commit(code, Write(changes, event=result.event, questions=[c for c, _ in result.questions],
+                                           audit=audit(by, "participant.ban" if on else "participant.unban",
+                                                        **target)))
+            return result.event or state.event
+
+        return await self._retrying(attempt)
+
+    async def forget(self, code: str, participant: str) -> None:
+        """Forget me: delete own questions, withdraw own votes and poll answers."""
+        await self.event(code)
+        state = await self.store.state(code)
+        assert state is not None
+        own = [q for q in state.questions if q.author == participant]
+        if own:
+            await self._retrying(lambda: self._delete_questions(code, [q.id for q in own]))
+        for qid in await self.store.voted(code, participant):
+            await self.vote(code, qid, participant, False)
+        for pid in await self.store.answers_of(code, participant):
+            await self.store.answer(code, pid, participant, None)
+            await self.publish(code, [notices.AnswerNotice(pid)])
+
+    async def _delete_questions(self, code: str, qids: list[int]) -> None:
+        event = await self.event(code)
+        changes = []
+        for qid in qids:
+            q = await self.store.get_question(code, qid)
+            if q is not None:
+                changes.append(PendingChange("question.deleted", {"question": q.to_dict(), "was": q.status.value}))
+        write = Write(changes, delete_questions=qids)
+        if event.highlighted in qids:  # the panel's highlight must not point at a question that is gone
+            event.highlighted = None
+            write.event = event
+            changes.append(event_change(event))
+        await self._commit(code, write)
