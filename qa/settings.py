@@ -5,45 +5,78 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from qa.domain.limits import Limits
 
 
+def _setting(env: str, default: Any, doc: str) -> Any:
+    """A field read from `env`, documented by `doc`: the README's table of settings is generated from these."""
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = Path("floor-data")
-    redis_url: str | None = None
-    redis_prefix: str = "floor"
-    admin_token: str = ""
-    secret_key: str = ""
-    public_url: str | None = None
-    allowed_origins: tuple[str, ...] = ()
-    frame_ancestors: str = "'self'"
+    """Every setting Floor reads, each with its variable, default and meaning (rendered by `floor settings`)."""
+
+    data_dir: Path = _setting("FLOOR_DATA_DIR", Path("floor-data"), "SQLite database and generated secrets")
+    redis_url: str | None = _setting(
+        "FLOOR_REDIS_URL", None, "set: state and pub/sub live in that Redis, and any number of instances may serve "
+        "the same events (`redis://`, `rediss://` or `redis+cluster://`)")
+    redis_prefix: str = _setting("FLOOR_REDIS_PREFIX", "floor", "prefix of every Redis key and channel, so several "
+                                 "deployments can share one Redis")
+    admin_token: str = _setting("FLOOR_ADMIN_TOKEN", "", "organiser token (`Authorization: Bearer ...`); unset: "
+                                "generated on first start and kept in the data dir. Every instance must share it")
+    secret_key: str = _setting("FLOOR_SECRET_KEY", "", "signs participant cookies; unset: generated and kept in the "
+                               "data dir. Every instance must share it")
+    public_url: str | None = _setting("FLOOR_PUBLIC_URL", None, "absolute base for links and QR codes "
+                                      "(unset: the request's own URL)")
+    allowed_origins: tuple[str, ...] = _setting("FLOOR_ALLOWED_ORIGINS", (), "extra origins allowed to open "
+                                                "WebSockets (comma-separated)")
+    frame_ancestors: str = _setting("FLOOR_FRAME_ANCESTORS", "'self'", "who may embed the presenter view and "
+                                    "overlay (CSP `frame-ancestors`)")
     limits: Limits = field(default_factory=Limits)
-    max_body_bytes: int = 64 * 1024
-    ws_max_bytes: int = 64 * 1024
-    send_queue_max: int = 256  # messages buffered per socket before it is closed and must resume
-    coalesce_seconds: float = 0.1  # window for batched `votes` and `poll.results`
-    presence_seconds: float = 1.0  # how often presence counts are refreshed, at most
-    presence_ttl: float = 45.0  # a crashed instance's viewers age out after this
-    log_max: int = 1000  # changes kept per event for resume; older clients get a snapshot
-    audit_max: int = 10000  # moderator actions kept per event in its audit log (the newest)
-    sockets_per_participant: int = 20
-    sockets_total: int = 20000
-    ws_idle_seconds: float = 300.0  # a socket that sends nothing (not even `ping`) this long is closed (1001)
-    ws_ping_seconds: float = 20.0  # protocol pings; a peer that misses one for this long is dead and closed
-    ws_messages_per_10s: int = 60  # per socket; over it: `rate_limited` errors, over twice it: close 1008
-    ws_snapshots_per_minute: int = 30  # `auth` and `resync` per participant and event, across sockets
-    questions_per_minute: int = 6
-    votes_per_minute: int = 120
-    answers_per_minute: int = 60
-    event_writes_per_second: int = 2000
-    shutdown_grace: float = 10.0  # SIGTERM: in-flight requests get this long before the process exits
-    drain_seconds: float = 1.0  # SIGTERM: /readyz answers 503 this long before sockets close
-    retention_days: int = 30  # default per event, counted from the event's end
-    retention_sweep_seconds: float = 3600.0
+    max_body_bytes: int = _setting("FLOOR_MAX_BODY_BYTES", 64 * 1024, "largest HTTP request body accepted (413 "
+                                   "above)")
+    ws_max_bytes: int = _setting("FLOOR_WS_MAX_BYTES", 64 * 1024, "largest WebSocket message accepted (close 1009 "
+                                 "above)")
+    send_queue_max: int = _setting("FLOOR_SEND_QUEUE_MAX", 256, "messages buffered per socket before it is closed "
+                                   "and must resume")
+    coalesce_seconds: float = _setting("FLOOR_COALESCE_SECONDS", 0.1, "window for batched `votes` and "
+                                       "`poll.results`")
+    presence_seconds: float = _setting("FLOOR_PRESENCE_SECONDS", 1.0, "how often presence counts are refreshed, "
+                                       "at most")
+    presence_ttl: float = _setting("FLOOR_PRESENCE_TTL", 45.0, "a crashed instance's viewers age out after this "
+                                   "many seconds")
+    log_max: int = _setting("FLOOR_LOG_MAX", 1000, "changes kept per event for resume; older clients get a snapshot")
+    audit_max: int = _setting("FLOOR_AUDIT_MAX", 10000, "moderator actions kept per event in its audit log (the "
+                              "newest)")
+    sockets_per_participant: int = _setting("FLOOR_MAX_SOCKETS_PER_PARTICIPANT", 20, "open WebSockets per "
+                                            "participant (429 above)")
+    sockets_total: int = _setting("FLOOR_MAX_SOCKETS", 20000, "open WebSockets per instance (429 above)")
+    ws_idle_seconds: float = _setting("FLOOR_WS_IDLE_SECONDS", 300.0, "a socket that sends nothing (not even "
+                                      "`ping`) this long is closed (1001)")
+    ws_ping_seconds: float = _setting("FLOOR_WS_PING_SECONDS", 20.0, "protocol pings; a peer that misses one for "
+                                      "this long is dead and closed")
+    ws_messages_per_10s: int = _setting("FLOOR_WS_MESSAGES_PER_10S", 60, "messages per socket per 10 s; over it: "
+                                        "`rate_limited` errors, over twice it: close 1008")
+    ws_snapshots_per_minute: int = _setting("FLOOR_WS_SNAPSHOTS_PER_MINUTE", 30, "`auth` and `resync` per "
+                                            "participant and event, across sockets")
+    questions_per_minute: int = _setting("FLOOR_QUESTIONS_PER_MINUTE", 6, "questions per participant per minute")
+    votes_per_minute: int = _setting("FLOOR_VOTES_PER_MINUTE", 120, "upvotes per participant per minute")
+    answers_per_minute: int = _setting("FLOOR_ANSWERS_PER_MINUTE", 60, "poll answers per participant per minute")
+    event_writes_per_second: int = _setting("FLOOR_EVENT_WRITES_PER_SECOND", 2000, "writes per event per second, "
+                                            "all participants together")
+    shutdown_grace: float = _setting("FLOOR_SHUTDOWN_GRACE", 10.0, "SIGTERM: in-flight requests get this many "
+                                     "seconds before the process exits")
+    drain_seconds: float = _setting("FLOOR_DRAIN_SECONDS", 1.0, "SIGTERM: `/readyz` answers 503 this long before "
+                                    "sockets close")
+    retention_days: int = _setting("FLOOR_RETENTION_DAYS", 30, "default days an event is kept after its end (each "
+                                   "event may set its own)")
+    retention_sweep_seconds: float = _setting("FLOOR_RETENTION_SWEEP_SECONDS", 3600.0, "how often expired events "
+                                              "are erased")
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
     admin_token_generated: bool = False  # True only on the start that created it: print it that once
 
@@ -51,38 +84,67 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read FLOOR_* variables; secrets left unset are generated once and kept in the data dir."""
         env = os.environ if env is None else env
-        data_dir = Path(env.get("FLOOR_DATA_DIR", "floor-data"))
-        fresh_admin = not env.get("FLOOR_ADMIN_TOKEN") and not (data_dir / "admin_token").exists()
-        origins = tuple(o.strip().rstrip("/") for o in env.get("FLOOR_ALLOWED_ORIGINS", "").split(",") if o.strip())
-        return cls(
-            data_dir=data_dir,
-            redis_url=env.get("FLOOR_REDIS_URL") or None,
-            redis_prefix=env.get("FLOOR_REDIS_PREFIX", "floor"),
-            admin_token=env.get("FLOOR_ADMIN_TOKEN") or _kept_secret(data_dir, "admin_token"),
-            secret_key=env.get("FLOOR_SECRET_KEY") or _kept_secret(data_dir, "secret_key"),
-            public_url=(env.get("FLOOR_PUBLIC_URL") or "").rstrip("/") or None,
-            allowed_origins=origins,
-            frame_ancestors=env.get("FLOOR_FRAME_ANCESTORS", "'self'"),
-            send_queue_max=_int(env, "FLOOR_SEND_QUEUE_MAX", 256),
-            coalesce_seconds=_float(env, "FLOOR_COALESCE_SECONDS", 0.1),
-            log_max=_int(env, "FLOOR_LOG_MAX", 1000),
-            audit_max=_int(env, "FLOOR_AUDIT_MAX", 10000),
-            sockets_total=_int(env, "FLOOR_MAX_SOCKETS", 20000),
-            sockets_per_participant=_int(env, "FLOOR_MAX_SOCKETS_PER_PARTICIPANT", 20),
-            questions_per_minute=_int(env, "FLOOR_QUESTIONS_PER_MINUTE", 6),
-            votes_per_minute=_int(env, "FLOOR_VOTES_PER_MINUTE", 120),
-            answers_per_minute=_int(env, "FLOOR_ANSWERS_PER_MINUTE", 60),
-            ws_messages_per_10s=_int(env, "FLOOR_WS_MESSAGES_PER_10S", 60),
-            ws_snapshots_per_minute=_int(env, "FLOOR_WS_SNAPSHOTS_PER_MINUTE", 30),
-            event_writes_per_second=_int(env, "FLOOR_EVENT_WRITES_PER_SECOND", 2000),
-            shutdown_grace=_float(env, "FLOOR_SHUTDOWN_GRACE", 10.0),
-            drain_seconds=_float(env, "FLOOR_DRAIN_SECONDS", 1.0),
-            retention_days=_int(env, "FLOOR_RETENTION_DAYS", 30),
-            retention_sweep_seconds=_float(env, "FLOOR_RETENTION_SWEEP_SECONDS", 3600.0),
-            admin_token_generated=fresh_admin,
-            ws_idle_seconds=_float(env, "FLOOR_WS_IDLE_SECONDS", 300.0),
-            ws_ping_seconds=_float(env, "FLOOR_WS_PING_SECONDS", 20.0),
-        )
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.metadata.get("env")
+            if name is None:
+                continue
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(name, raw, f.default)
+        data_dir = Path(values.get("data_dir", cls.data_dir))
+        values["data_dir"] = data_dir
+        values["admin_token_generated"] = not values.get("admin_token") and not (data_dir / "admin_token").exists()
+        values.setdefault("admin_token", _kept_secret(data_dir, "admin_token"))
+        values.setdefault("secret_key", _kept_secret(data_dir, "secret_key"))
+        if values.get("public_url"):
+            values["public_url"] = values["public_url"].rstrip("/") or None
+        return cls(**values)
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) of every setting read from the environment, in declaration order."""
+    rows = []
+    for f in fields(Settings):
+        if "env" in f.metadata:
+            default = f.default
+            shown = ("unset" if default is None or default == () else "generated" if default == "" else
+                     f"`{default}`")
+            rows.append((f.metadata["env"], shown, f.metadata["doc"]))
+    return rows
+
+
+def markdown_table() -> str:
+    """The README's table of settings, generated so it can never drift from the code."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{name}` | {default} | {doc} |" for name, default, doc in documented()]
+    return "\n".join(lines) + "\n"
+
+
+def _parse(name: str, raw: str, default: object) -> Any:
+    """A variable's text as the type of its default; a bad value stops the start with a message naming it."""
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SystemExit(f"{name} must be true or false, not {raw!r}.")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SystemExit(f"{name} must be a whole number, not {raw!r}.") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise SystemExit(f"{name} must be a number, not {raw!r}.") from None
+    if isinstance(default, tuple):
+        return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw
 
 
 def _kept_secret(data_dir: Path, name: str) -> str:
@@ -98,21 +160,5 @@ def _kept_secret(data_dir: Path, name: str) -> str:
     return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, not {raw!r}.") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, not {raw!r}.") from None
+if __name__ == "__main__":
+    print(markdown_table(), end="")
