@@ -1,4 +1,5 @@
-"""Turns runs into the printed tables (absolute value, x bare, x socketio) and the JSON file in bench/results/.
+"""Turns runs into the printed tables (absolute value, x bare, x picows, x socketio) and the JSON file in
+bench/results/.
 
 A figure from a generator-bound or host-busy window is withheld from the tables (kept in the JSON): it
 would describe the load generator or the neighbours, not the server.
@@ -24,7 +25,7 @@ from bench.plan import Plan
 from bench.runner import PROBE_FLOOR_ENV, CellRun, ThroughputRun, Window
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-REFERENCES = ("bare", "socketio")
+REFERENCES = ("bare", "picows", "socketio")
 MIB = 1024 * 1024
 
 
@@ -145,7 +146,7 @@ def _aggregate(runs: list[Any], figure: Figure) -> tuple[float | None, str]:
 
 def _table(title: str, figures: tuple[Figure, ...],
            runs_by_flavour: dict[str, list[Any]]) -> tuple[str, list[dict[str, Any]]]:
-    lines = [title, f"{'figure':38} {'flavour':12} {'value':>10} {'x bare':>8} {'x socketio':>10}"]
+    lines = [title, f"{'figure':38} {'flavour':12} {'value':>10} {'x bare':>8} {'x picows':>8} {'x socketio':>10}"]
     rows = []
     for figure in figures:
         values = {name: _aggregate(runs, figure) for name, runs in runs_by_flavour.items()}
@@ -157,9 +158,9 @@ def _table(title: str, figures: tuple[Figure, ...],
             cells = [_number(value) if value is not None else why] + [
                 f"{ratios[ref]:.2f}" if ratios[ref] is not None else "-" for ref in REFERENCES]
             lines.append(f"{figure.label if index == 0 else '':38} {name:12} {cells[0]:>10} {cells[1]:>8} "
-                         f"{cells[2]:>10}")
+                         f"{cells[2]:>8} {cells[3]:>10}")
             rows.append({"figure": figure.label, "flavour": name, "value": value, "withheld": why or None,
-                         "x_bare": ratios["bare"], "x_socketio": ratios["socketio"]})
+                         **{f"x_{ref}": ratios[ref] for ref in REFERENCES}})
     return "\n".join(lines), rows
 
 

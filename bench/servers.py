@@ -37,10 +37,15 @@ class Flavour:
     module: str
     redis: bool = False
 
+    @property
+    def separate_http(self) -> bool:
+        """The references serve HTTP on a second port (their WebSocket libraries answer only upgrades)."""
+        return self.module in ("bench.bare_server", "bench.picows_server")
+
     def command(self, port: int, http_port: int) -> list[str]:
         if self.module == "qa":
             return [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        extra = ["--http-port", str(http_port)] if self.module == "bench.bare_server" else []
+        extra = ["--http-port", str(http_port)] if self.separate_http else []
         return [sys.executable, "-m", self.module, "--port", str(port), *extra]
 
     def unavailable(self) -> str | None:
@@ -57,6 +62,7 @@ class Flavour:
 
 FLAVOURS = {f.name: f for f in (
     Flavour("bare", "json", "bench.bare_server"),
+    Flavour("picows", "json", "bench.picows_server"),
     Flavour("socketio", "engineio", "bench.socketio_server"),
     Flavour("floor", "json", "qa"),
     Flavour("floor-redis", "json", "qa", redis=True),
@@ -153,7 +159,7 @@ def running(flavour: Flavour, floor_env: dict[str, str]) -> Iterator[Running]:
                 env["FLOOR_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
                 redis_pid = redis.pid
             port = free_port()
-            http_port = free_port() if flavour.module == "bench.bare_server" else port
+            http_port = free_port() if flavour.separate_http else port
             base, log = f"http://127.0.0.1:{http_port}", workdir / "server.log"
             server = _spawn(flavour.command(port, http_port), env, log)
             processes.append(server)
