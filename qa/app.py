@@ -11,6 +11,7 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -25,7 +26,7 @@ from qa.ratelimit import RateLimiter
 from qa.realtime.hub import Hub
 from qa.settings import Settings
 from qa.store import create_store
-from qa.web import api, errors, openapi, pages, ws
+from qa.web import api, errors, hosts, openapi, pages, ws
 from qa.web.identity import ParticipantMiddleware
 from qa.web.rawsend import ServerSendMiddleware
 from qa.web.security import SecurityHeadersMiddleware
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
         ],
         middleware=[
+            *([Middleware(TrustedHostMiddleware, allowed_hosts=hosts.allowed_hosts(settings), www_redirect=False)]
+              if settings.allowed_hosts else []),
             Middleware(ServerSendMiddleware),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors),
             Middleware(ParticipantMiddleware, secret_key=settings.secret_key),

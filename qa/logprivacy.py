@@ -24,7 +24,7 @@ class NoPersonalData(logging.Filter):
 
 def install() -> None:
     """Filter every logger that carries server or protocol traces (call after uvicorn configured logging)."""
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "websockets", "websockets.server",
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi", "websockets", "websockets.server",
                  "websockets.protocol"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, NoPersonalData) for f in logger.filters):

@@ -11,6 +11,7 @@ from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.logging import TRACE_LOG_LEVEL
 
 log = logging.getLogger("floor.server")
 
@@ -51,6 +52,12 @@ class FloorServer(uvicorn.Server):
         log.error("shutdown took longer than the %.1f s grace period; exiting now", self.grace)
         logging.shutdown()
         os._exit(1)
+
+
+def configure_logging(level: str) -> None:
+    """Floor's log format at `level`; `trace` (uvicorn's level 5, below debug) is known to logging first."""
+    logging.addLevelName(TRACE_LOG_LEVEL, "TRACE")
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def shutdown_budget(grace: float, drain: float) -> tuple[float, float]:

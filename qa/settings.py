@@ -77,6 +77,13 @@ class Settings:
                                    "event may set its own)")
     retention_sweep_seconds: float = _setting("FLOOR_RETENTION_SWEEP_SECONDS", 3600.0, "how often expired events "
                                               "are erased")
+    environment: str = _setting("FLOOR_ENV", "development", "`production`: `floor serve` refuses a start that would "
+                                "lose data (see docs/deploy.md) and never prints the admin token into a log; "
+                                "`PORT` set counts as production too")
+    allowed_hosts: tuple[str, ...] = _setting("FLOOR_ALLOWED_HOSTS", (), "host names requests may carry "
+                                              "(comma-separated, `*.example.org` allowed; others get 400); unset: "
+                                              "any, but links and QR codes then come only from `FLOOR_PUBLIC_URL`, "
+                                              "a loopback name or an IP address, never another `Host`")
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
     admin_token_generated: bool = False  # True only on the start that created it: print it that once
 

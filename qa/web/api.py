@@ -17,7 +17,7 @@ from qa.domain.model import Actor, Event, Role, Viewer
 from qa.domain.views import audit_view, event_view, note_view, poll_view, question_view, snapshot
 from qa.settings import Settings
 from qa.store.base import Store
-from qa.web import exporting
+from qa.web import exporting, hosts
 from qa.web.identity import require_admin, require_moderator, require_presenter, viewer_for
 from qa.web.security import read_body
 
@@ -65,7 +65,11 @@ async def limit(request: Request, what: str, per_minute: int) -> None:
 
 
 def links(request: Request, event: Event) -> dict[str, str]:
-    base = _settings(request).public_url or str(request.base_url).rstrip("/")
+    return event_links(hosts.link_base(request), event)
+
+
+def event_links(base: str, event: Event) -> dict[str, str]:
+    """The organiser's links for an event under `base` (also printed by `floor create-event`)."""
     return {
         "attendee": f"{base}/e/{event.code}",
         "moderator": f"{base}/e/{event.code}/moderate#token={event.moderator_token}",

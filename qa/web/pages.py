@@ -17,6 +17,7 @@ from qa import privacy as privacy_notice
 from qa.domain.errors import NotFound
 from qa.domain.model import Event, Role, Viewer
 from qa.domain.views import event_view, snapshot
+from qa.web import hosts
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
@@ -38,7 +39,7 @@ def page_context(request: Request, event: Event | None = None, *, shared_screen:
 
 
 def base_url(request: Request) -> str:
-    return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+    return hosts.link_base(request)
 
 
 def join_url(request: Request, code: str) -> str:
