@@ -1,4 +1,4 @@
-"""The HTTP JSON API of PROTOCOL.md for events and questions: shapes, per-viewer snapshots, every error status."""
+"""The HTTP JSON API (docs/api.md) for events and questions: shapes, per-viewer snapshots, every error status."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The WebSocket of PROTOCOL.md: snapshot first, live events filtered per viewer, resume, coalesced counts,
+"""The WebSocket of docs/protocol.md: snapshot first, live events filtered per viewer, resume, coalesced counts,
 and what happens to client messages the server does not accept."""
 
 from __future__ import annotations

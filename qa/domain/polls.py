@@ -99,7 +99,7 @@ def answer_keys(poll: Poll, body: object, limits: Limits) -> list[str]:
 
 
 def results(poll: Poll, tally: PollTally) -> dict[str, Any]:
-    """The results document of PROTOCOL.md (plus totals and percentages for convenience)."""
+    """The results document of the API (docs/api.md) (plus totals and percentages for convenience)."""
     if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
         counts = [tally.counts.get(str(i), 0) for i in range(len(poll.options))]
         base = tally.voters or 0

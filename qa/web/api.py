@@ -1,4 +1,4 @@
-"""The HTTP JSON API of PROTOCOL.md: parse, authorise, call a command, shape the answer for the caller."""
+"""The HTTP JSON API (docs/api.md): parse, authorise, call a command, shape the answer for the caller."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /openapi.json: the HTTP API of PROTOCOL.md as an OpenAPI 3.1 document."""
+"""GET /openapi.json: the HTTP API as an OpenAPI 3.1 document (rendered for people in docs/api.md)."""
 
 from __future__ import annotations
 
