@@ -135,9 +135,9 @@ def error_codes() -> list[tuple[int, str, str]]:
                 code = node.args[1]
             if isinstance(code, ast.Constant) and isinstance(code.value, str) and code.value not in found:
                 found[code.value] = (status(cls), _text(node.args[0]) if node.args else "")
-    for status, code in web_errors._HTTP_CODES.items():
-        found.setdefault(code, (status, ""))
-    return sorted(((status, code, message) for code, (status, message) in found.items()))
+    for http_status, http_code in web_errors._HTTP_CODES.items():
+        found.setdefault(http_code, (http_status, ""))
+    return sorted((number, name, message) for name, (number, message) in found.items())
 
 
 def _text(node: ast.expr) -> str:
