@@ -27,13 +27,20 @@ floor_venv() {  # $1: the extras to install, e.g. "test" or "test,dev" ("" for F
     echo "$0: creating the virtual environment $VENV"
     "$PYTHON" -m venv "$VENV"
   fi
-  # Reinstall only when pyproject.toml or the extras changed since the last install.
-  local want have=""
-  want="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
-  [ -f "$VENV/.floor-installed" ] && have=$(cat "$VENV/.floor-installed")
-  if [ "$want" != "$have" ]; then
-    echo "$0: installing Floor${extras:+ with [$extras]} into $VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".${extras:+[$extras]}"
-    echo "$want" > "$VENV/.floor-installed"
+  # Install only when pyproject.toml changed or an extra is missing (a venv with [test] also serves).
+  local hash have_hash="" have_extras="" missing="" extra all
+  hash=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ -f "$VENV/.floor-installed" ]; then
+    read -r have_hash have_extras < "$VENV/.floor-installed" || true
+  fi
+  [ "$hash" = "$have_hash" ] || have_extras=""
+  for extra in ${extras//,/ }; do
+    case ",$have_extras," in *",$extra,"*) ;; *) missing=yes ;; esac
+  done
+  if [ "$hash" != "$have_hash" ] || [ -n "$missing" ] || [ ! -f "$VENV/.floor-installed" ]; then
+    all=$(printf '%s\n' ${have_extras//,/ } ${extras//,/ } | sort -u | paste -sd, -)
+    echo "$0: installing Floor${all:+ with [$all]} into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".${all:+[$all]}"
+    echo "$hash $all" > "$VENV/.floor-installed"
   fi
 }
