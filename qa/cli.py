@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -224,6 +225,8 @@ async def _check(floor: Floor, args: argparse.Namespace) -> int:
 
     s = floor.settings
     problems: list[str] = []
+    if s.public_url and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", s.public_url):
+        problems.append(f"FLOOR_PUBLIC_URL must be an absolute http:// or https:// URL, not {s.public_url!r}")
     print(f"configuration: ok (storage: {'Redis' if s.redis_url else f'SQLite in {s.data_dir.resolve()}'})")
     for name, part in (("storage", floor.store), ("broker", floor.broker)):
         try:

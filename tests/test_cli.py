@@ -207,6 +207,13 @@ def test_check_on_sqlite_reports_storage_and_broker(tmp_path: Path) -> None:
     assert "storage: answers" in result.stdout and "broker: answers" in result.stdout
 
 
+@pytest.mark.parametrize(("variable", "value"), [("FLOOR_MAX_SOCKETS", "many"),
+                                               ("FLOOR_PUBLIC_URL", "ask.example.org")])
+def test_check_fails_on_an_invalid_setting_naming_it(tmp_path: Path, variable: str, value: str) -> None:
+    result = floor("check", data_dir=tmp_path, env={variable: value})
+    assert result.returncode == 1 and variable in result.stderr and "Traceback" not in result.stderr
+
+
 def test_check_fails_with_the_reason_when_redis_does_not_answer(tmp_path: Path) -> None:
     result = floor("check", "--redis-url", f"redis://127.0.0.1:{free_port()}/0", data_dir=tmp_path)
     assert result.returncode == 1 and "does not answer" in result.stderr and "Traceback" not in result.stderr
