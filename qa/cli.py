@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import secrets
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -100,6 +101,14 @@ def _environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
+def _load_settings(env: Mapping[str, str]) -> Settings:
+    """Settings.from_env, with a data dir that cannot be created or read as a failure (exit 1), not a trace."""
+    try:
+        return Settings.from_env(env)
+    except OSError as exc:
+        raise Failure(f"cannot use the data dir: {exc.strerror} ({exc.filename})") from None
+
+
 def _interactive(stream: Any) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
@@ -115,7 +124,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from qa.web.wsprotocol import FloorWebSocketProtocol
 
     configure_logging(args.log_level)
-    settings = Settings.from_env(env)
+    settings = _load_settings(env)
     verdict = preflight.judge_start(settings, env)
     for message in verdict.messages:
         print(message, file=sys.stderr, flush=True)
@@ -186,7 +195,7 @@ async def _opened(env: Mapping[str, str]) -> AsyncIterator[Floor]:
     from qa.domain.errors import Unavailable
     from qa.store import create_store
 
-    settings = Settings.from_env(env)
+    settings = _load_settings(env)
     store, broker = create_store(settings), create_broker(settings)
     try:
         await store.open()
@@ -194,6 +203,8 @@ async def _opened(env: Mapping[str, str]) -> AsyncIterator[Floor]:
         await store.ping()
     except Unavailable as exc:
         raise Failure(f"storage does not answer: {exc.message}") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise Failure(f"cannot open storage: {exc}") from None
     try:
         yield Floor(settings, store, broker, Commands(store, broker, limits=settings.limits,
                                                       prefix=settings.redis_prefix,

@@ -214,6 +214,13 @@ def test_check_fails_on_an_invalid_setting_naming_it(tmp_path: Path, variable: s
     assert result.returncode == 1 and variable in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_unusable_data_dir_fails_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    for command in ("events", "serve"):
+        result = floor(command, data_dir=tmp_path / "file" / "data")
+        assert result.returncode == 1 and "data dir" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_check_fails_with_the_reason_when_redis_does_not_answer(tmp_path: Path) -> None:
     result = floor("check", "--redis-url", f"redis://127.0.0.1:{free_port()}/0", data_dir=tmp_path)
     assert result.returncode == 1 and "does not answer" in result.stderr and "Traceback" not in result.stderr
