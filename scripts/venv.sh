@@ -12,20 +12,21 @@ floor_venv() {  # $1: the extras to install, e.g. "test" or "test,dev" ("" for F
     exit 1
   fi
   if ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
-    if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    rm -rf "$VENV"
+    echo "$0: creating the virtual environment $VENV"
+    if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 || ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
+      rm -rf "$VENV"
       if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "$0: installing python3-venv (Debian's package for virtual environments)"
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        "$PYTHON" -m venv "$VENV"
       else
         echo "$0: $PYTHON cannot create virtual environments; install python3-venv (sudo apt-get install" \
              "python3-venv) and run this again." >&2
         exit 1
       fi
     fi
-    rm -rf "$VENV"
-    echo "$0: creating the virtual environment $VENV"
-    "$PYTHON" -m venv "$VENV"
   fi
   # Install only when pyproject.toml changed or an extra is missing (a venv with [test] also serves).
   local hash have_hash="" have_extras="" missing="" extra all
