@@ -43,6 +43,14 @@ ITEMS: tuple[StoredItem, ...] = (
          "Question.status", "Question.highlighted", "Question.segment", "Question.flagged", "Question.merged_into",
          "Question.similar_to", "Question.answered_at", "Question.rev", "Question.votes")),
     StoredItem(
+        "translations",
+        N_("The language of each question (detected from its text unless you chose it, and corrected by a "
+           "moderator if need be) and the translations of it that moderators or translators write."),
+        N_("So everyone, including the interpreters' booths, can read each question in their own language."),
+        UNTIL_ERASED,
+        N_("The same people as the question itself; translations are erased with it."),
+        ("Question.translations",)),
+    StoredItem(
         "names",
         N_("The name and affiliation you typed with a question, if any. When you ask anonymously neither is "
            "sent, stored or exported."),
@@ -77,7 +85,7 @@ ITEMS: tuple[StoredItem, ...] = (
         ("Event.code", "Event.title", "Event.created_at", "Event.moderation", "Event.questions_open",
          "Event.highlighted", "Event.presenting_poll", "Event.active_segment", "Event.segments", "Event.language",
          "Event.timezone", "Event.policy_text", "Event.blocked_words", "Event.retention_days", "Event.ends_at",
-         "Event.overlay_hidden", "Event.timer", "Event.rev", "Event.epoch", "Event.moderator_token",
+         "Event.overlay_hidden", "Event.timer", "Event.up_next", "Event.screen_translation", "Event.rev", "Event.epoch", "Event.moderator_token",
          "Event.presenter_token", "Segment.id", "Segment.title", "Segment.starts_at", "Segment.speakers",
          "Poll.id", "Poll.title", "Poll.kind", "Poll.created_at", "Poll.options", "Poll.scale", "Poll.labels",
          "Poll.max_choices", "Poll.results", "Poll.status", "Poll.opened_once", "Poll.round", "Poll.segment",

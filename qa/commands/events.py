@@ -18,6 +18,7 @@ from qa.domain.model import (
     Note,
     PendingChange,
     Segment,
+    Status,
 )
 from qa.domain.views import iso
 from qa.store.base import StaleWrite, Write
@@ -26,7 +27,9 @@ CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i) for codes read off a screen
 EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days", "ends_at")
 PATCH_FIELDS = ("title", "moderation", "questions_open", "language", "timezone", "policy_text", "blocked_words",
-                "retention_days", "ends_at", "presenting_poll", "overlay_hidden", "timer")
+                "retention_days", "ends_at", "presenting_poll", "overlay_hidden", "timer", "up_next",
+                "screen_translation")
+SCREEN_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")
 ROTATABLE = ("moderator", "presenter")
 
 
@@ -77,6 +80,8 @@ class EventCommands(CommandBase):
             if "presenting_poll" in data and data["presenting_poll"] is not None:
                 await self.poll(code, fields.integer(data["presenting_poll"], "presenting_poll", lo=1, hi=2**31))
             self._apply_settings(updated, data)
+            if "up_next" in data:
+                updated.up_next = await self._up_next(code, data["up_next"])
             await self._commit(code, Write([event_change(updated)], event=updated,
                                            audit=audit(by, "event.update", fields=sorted(data))))
             return updated
@@ -116,6 +121,26 @@ class EventCommands(CommandBase):
                                                                                 hi=2**31)
         if "timer" in data:
             event.timer = _timer(data["timer"], event.timer)
+        if "screen_translation" in data:
+            value = data["screen_translation"]
+            event.screen_translation = None if value is None else fields.choice(value, "screen_translation",
+                                                                                SCREEN_LANGUAGES)
+
+    async def _up_next(self, code: str, value: object) -> list[int]:
+        """The questions lined up: distinct ids of approved questions not on screen, at most up_next_max."""
+        most = self.limits.up_next_max
+        if not isinstance(value, list) or len(value) > most:
+            raise Invalid(f"up_next must be a list of at most {most} question ids.", "invalid_up_next")
+        ids = [fields.item_id(v, "up_next") for v in value]
+        if len(set(ids)) != len(ids):
+            raise Invalid("up_next lists a question twice.", "invalid_up_next")
+        for qid in ids:
+            q = await self.store.get_question(code, qid)
+            if q is None:
+                raise NotFound(f"No question {qid} in this event.")
+            if q.status is not Status.APPROVED or q.highlighted:
+                raise Conflict("Only approved questions that are not on screen can be lined up.", "not_approved")
+        return ids
 
     async def rotate(self, code: str, body: object, by: Actor | None = None) -> Event:
         """A new moderator (or presenter) token: the old one stops working at once, on every instance."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from qa import language_id
 from qa.commands.base import CommandBase, audit, event_change, question_change
 from qa.domain import fields
 from qa.domain import questions as question_rules
@@ -40,6 +41,8 @@ class QuestionCommands(CommandBase):
         q = question_rules.new_question(qid, body, author=participant, event=event, now=time.time(),
                                         limits=self.limits)
         q.client_id = client_id
+        if q.language is None:  # the author's explicit choice wins; otherwise the text says
+            q.language = language_id.detect(q.text)
         if not q.held:
             q.similar_to = question_rules.most_similar(q.text, state.questions[-question_rules.SIMILAR_WINDOW:])
         try:
@@ -107,6 +110,19 @@ class QuestionCommands(CommandBase):
 
         return await self._retrying(attempt)
 
+    async def translate(self, code: str, qid: int, body: object, by: Actor | None = None) -> Question:
+        """Add, replace or remove a reviewed translation: a sequenced question.updated like any edit."""
+
+        async def attempt() -> Question:
+            q = await self.question(code, qid)
+            translated = question_rules.translate(q, body, limits=self.limits)
+            language = body["language"]  # type: ignore[index]  # validated by translate()
+            await self._commit(code, Write([question_change(translated, q.status, q.held)], questions=[translated],
+                                           audit=audit(by, "question.translate", question=qid, language=language)))
+            return await self.question(code, qid)
+
+        return await self._retrying(attempt)
+
     async def ban(self, code: str, tag: object, *, on: bool, by: Actor | None = None,
                   question: int | None = None) -> Event:
         """Ban or unban a participant by tag: one write for the ban list and every question it holds or frees."""
@@ -154,8 +170,12 @@ class QuestionCommands(CommandBase):
             if q is not None:
                 changes.append(PendingChange("question.deleted", {"question": q.to_dict(), "was": q.status.value}))
         write = Write(changes, delete_questions=qids)
-        if event.highlighted in qids:  # the panel's highlight must not point at a question that is gone
-            event.highlighted = None
+        lined_up = [i for i in event.up_next if i not in qids]
+        if event.highlighted in qids or lined_up != event.up_next:
+            # the panel's highlight and the lined-up list must not point at a question that is gone
+            if event.highlighted in qids:
+                event.highlighted = None
+            event.up_next = lined_up
             write.event = event
             changes.append(event_change(event))
         await self._commit(code, write)

@@ -32,3 +32,4 @@ class Limits:
     polls_max: int = 200
     questions_max: int = 20000
     bans_max: int = 1000
+    up_next_max: int = 10

@@ -103,6 +103,8 @@ class Event:
     ends_at: float | None = None  # retention counts from here (or from creation when unset)
     overlay_hidden: bool = False
     timer: dict[str, Any] | None = None
+    up_next: list[int] = field(default_factory=list)  # approved questions lined up, in order (issue 14)
+    screen_translation: str | None = None  # the translation shown beside the original on presenter and overlay
     rev: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,6 +136,7 @@ class Question:
     similar_to: int | None = None  # an earlier question it probably duplicates (moderators' hint)
     answered_at: float | None = None
     client_id: str | None = None  # the asker's idempotency key: a retried send never asks twice
+    translations: dict[str, str] = field(default_factory=dict)  # reviewed translations: language -> text
     rev: int = 0
     votes: int = 0  # overlaid from the vote counter when read; never the source of truth
 

@@ -13,7 +13,9 @@ from qa.domain.limits import Limits
 from qa.domain.model import Event, Question, Status, participant_tag
 
 ASK_FIELDS = ("text", "name", "affiliation", "anonymous", "language", "client_id")
-ACTIONS = ("approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore", "edit", "merge", "move")
+ACTIONS = ("approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore", "edit", "merge", "move",
+           "language")
+TRANSLATION_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")
 BAN_ACTIONS = ("ban", "unban")  # act on the asker, not only on this question
 SIMILAR_THRESHOLD = 0.5  # Jaccard word overlap from which a new question is flagged "similar to #N"
 SIMILAR_WINDOW = 500  # how many of the latest questions a new one is compared with
@@ -34,8 +36,8 @@ def new_question(qid: int, body: object, *, author: str, event: Event, now: floa
     if anonymous:
         name = affiliation = None
     language = data.get("language")
-    if language is not None and (not isinstance(language, str) or not LANGUAGE.match(language)):
-        raise Invalid("language must be a language tag such as 'en' or 'zh-Hans'.", "invalid_language")
+    if language is not None:
+        language = _language_tag(language)
     flagged = contains_blocked_word(body_text, event.blocked_words)
     held = participant_tag(author) in event.banned
     status = Status.APPROVED if event.moderation == "post" and not flagged else Status.PENDING
@@ -44,6 +46,29 @@ def new_question(qid: int, body: object, *, author: str, event: Event, now: floa
     return Question(id=qid, text=body_text, author=author, created_at=now, status=status, name=name,
                     affiliation=affiliation, segment=event.active_segment, language=language, flagged=flagged,
                     held=held)
+
+
+def _language_tag(value: object) -> str:
+    if not isinstance(value, str) or not LANGUAGE.match(value):
+        raise Invalid("language must be a language tag such as 'en' or 'zh-Hans'.", "invalid_language")
+    return value
+
+
+def translate(question: Question, body: object, *, limits: Limits) -> Question:
+    """Add, replace (text) or remove (text null) the reviewed translation of a question into one language."""
+    data = fields.payload(body, allowed=("language", "text"), required=("language",))
+    if "text" not in data:
+        raise Invalid("Missing field: text (null removes the translation).", "missing_field")
+    language = fields.choice(data["language"], "language", TRANSLATION_LANGUAGES)
+    if question.status is Status.MERGED:
+        raise Conflict("This question was merged into another one.", "merged")
+    translations = dict(question.translations)
+    if data["text"] is None:
+        translations.pop(language, None)
+    else:
+        translations[language] = text.clean(data["text"], "text", min_len=limits.question_min,
+                                             max_len=limits.question_max, multiline=True)
+    return dataclasses.replace(question, translations=translations)
 
 
 def contains_blocked_word(body: str, blocked: list[str]) -> bool:
@@ -71,7 +96,7 @@ class Moderation:
 def moderate(event: Event, question: Question, body: object, *, related: dict[int, Question],
              now: float, limits: Limits) -> Moderation:
     """Apply one moderator action. `related` holds the highlighted question and a merge target, if any."""
-    data = fields.payload(body, allowed=("action", "text", "into", "segment"), required=("action",))
+    data = fields.payload(body, allowed=("action", "text", "into", "segment", "language"), required=("action",))
     action = fields.choice(data["action"], "action", ACTIONS)
     if question.status is Status.MERGED:
         raise Conflict("This question was merged into another one.", "merged")
@@ -143,6 +168,12 @@ def moderate(event: Event, question: Question, body: object, *, related: dict[in
         if segment is not None and not any(s.id == segment for s in ev.segments):
             raise NotFound("Unknown segment.")
         q.segment = segment
+    elif action == "language":  # the moderator corrects the detected (or chosen) language
+        q.language = _language_tag(data.get("language"))
+    if q.id in ev.up_next and (q.highlighted or q.status is not Status.APPROVED):
+        # on screen now, or no longer approved: it is no longer lined up
+        ev.up_next = [i for i in ev.up_next if i != q.id]
+        out.event = ev
     if q.status is not Status.REJECTED:
         q.held = False  # a moderator let it through (or archived it): it is no longer a banned asker's secret
     q.rev = question.rev

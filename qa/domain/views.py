@@ -55,6 +55,7 @@ def question_view(q: Question, viewer: Viewer, voted: bool) -> dict[str, Any]:
         "votes": q.votes, "highlighted": q.highlighted, "segment": q.segment, "created_at": iso(q.created_at),
         "mine": viewer.participant is not None and q.author == viewer.participant, "voted": voted,
         "language": q.language, "answered_at": iso(q.answered_at), "merged_into": q.merged_into,
+        "translations": dict(q.translations),
     }
     if viewer.role is Role.MODERATOR:
         view.update(original_text=q.original_text, flagged=q.flagged, held=q.held,
@@ -101,6 +102,7 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "timezone": event.timezone, "policy_text": event.policy_text, "overlay_hidden": event.overlay_hidden,
         "timer": event.timer, "created_at": iso(event.created_at), "epoch": event.epoch,
         "ends_at": iso(event.ends_at), "retention_days": event.retention_days,
+        "up_next": list(event.up_next), "screen_translation": event.screen_translation,
     }
     if viewer.role is Role.MODERATOR:
         view.update(blocked_words=event.blocked_words, banned=event.banned, presenter_token=event.presenter_token)

@@ -193,6 +193,12 @@ async def moderate(request: Request) -> Response:
     return ok(question_view(q, MODERATOR, False))
 
 
+async def translate(request: Request) -> Response:
+    event, by = await _moderator_event(request)
+    q = await _commands(request).translate(event.code, request.path_params["qid"], await json_body(request), by)
+    return ok(question_view(q, MODERATOR, False))
+
+
 # -- bans and the audit log ------------------------------------------------------------------------
 
 async def list_bans(request: Request) -> Response:
@@ -315,6 +321,7 @@ routes = [
     resource("/api/events/{code}/questions/{qid:id}/vote", post=vote, delete=vote),
     resource("/api/events/{code}/queue", get=queue),
     resource("/api/events/{code}/questions/{qid:id}/moderate", post=moderate),
+    resource("/api/events/{code}/questions/{qid:id}/translations", post=translate),
     resource("/api/events/{code}/polls", post=create_poll),
     resource("/api/events/{code}/polls/{pid:id}", patch=poll_action("edit"), delete=poll_action("delete")),
     resource("/api/events/{code}/polls/{pid:id}/answer", post=answer),

@@ -12,6 +12,7 @@ from qa.domain.views import event_view, iso
 from qa.store.base import EventState
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TRANSLATION_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")  # one CSV column each
 
 
 def _question_row(q: Any) -> dict[str, Any]:
@@ -19,7 +20,7 @@ def _question_row(q: Any) -> dict[str, Any]:
     return {"id": q.id, "text": q.text, "original_text": q.original_text, "name": q.name,
             "affiliation": q.affiliation, "status": q.status.value, "votes": q.votes, "segment": q.segment,
             "language": q.language, "created_at": iso(q.created_at), "answered_at": iso(q.answered_at),
-            "merged_into": q.merged_into}
+            "merged_into": q.merged_into, "translations": dict(q.translations)}
 
 
 def to_json(state: EventState) -> dict[str, Any]:
@@ -45,12 +46,15 @@ def to_csv(state: EventState) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["section", "id", "text", "name", "affiliation", "status", "votes", "segment", "created_at",
-                     "answered_at", "original_text"])
+                     "answered_at", "original_text", "language",
+                     *(f"translation_{lang}" for lang in TRANSLATION_LANGUAGES)])
     for q in state.questions:
         row = _question_row(q)
         writer.writerow([safe_cell(v) for v in ("question", row["id"], row["text"], row["name"],
                                                 row["affiliation"], row["status"], row["votes"], row["segment"],
-                                                row["created_at"], row["answered_at"], row["original_text"])])
+                                                row["created_at"], row["answered_at"], row["original_text"],
+                                                row["language"],
+                                                *(q.translations.get(lang) for lang in TRANSLATION_LANGUAGES))])
     writer.writerow([])
     writer.writerow(["section", "poll_id", "poll_title", "kind", "option", "count", "voters"])
     for poll, tally in state.polls:

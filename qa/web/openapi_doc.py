@@ -53,6 +53,8 @@ _NULLABLE_INT = {"type": ["integer", "null"]}
 _ENDS_AT = {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
             "description": "ISO 8601; without an offset, in the event's time zone"}
 
+_LANGUAGES = ["en", "fr", "es", "ru", "zh", "ar"]
+
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
@@ -69,6 +71,10 @@ SCHEMAS: dict[str, Any] = {
         "created_at": {"type": "string"}, "epoch": {"type": "string"},
         "ends_at": {**_NULLABLE_STR, "description": "When the event ends; retention counts from here"},
         "retention_days": {"type": "integer", "description": "Days after the end before everything is erased"},
+        "up_next": {"type": "array", "items": {"type": "integer"}, "maxItems": 10,
+                    "description": "Approved questions lined up by the moderator, in order"},
+        "screen_translation": {"enum": [*_LANGUAGES, None], "description": "The translation shown beside the "
+                               "original on the presenter view and overlay (null: the original only)"},
         "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"}}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
@@ -85,6 +91,8 @@ SCHEMAS: dict[str, Any] = {
         "segment": _NULLABLE_INT, "created_at": {"type": "string"}, "mine": {"type": "boolean"},
         "voted": {"type": "boolean"}, "language": _NULLABLE_STR, "answered_at": _NULLABLE_STR,
         "merged_into": _NULLABLE_INT,
+        "translations": {"type": "object", "additionalProperties": {"type": "string"},
+                         "description": "Reviewed translations: language -> text (empty object when none)"},
         "similar_to": {**_NULLABLE_INT, "description": "Moderators only: an earlier question this one resembles"},
         "original_text": _NULLABLE_STR, "flagged": {"type": "boolean"},
         "held": {"type": "boolean", "description": "Moderators only: asked by a banned participant (status "
@@ -123,7 +131,11 @@ SCHEMAS: dict[str, Any] = {
         "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
         "presenting_poll": _NULLABLE_INT, "overlay_hidden": {"type": "boolean"}, "ends_at": _ENDS_AT,
         "timer": {"type": ["object", "null"], "description": "Segment countdown: {seconds, running?, remaining?}; "
-                  "without remaining, a pause keeps what is left and a start resumes"}}},
+                  "without remaining, a pause keeps what is left and a start resumes"},
+        "up_next": {"type": "array", "items": {"type": "integer"}, "maxItems": 10,
+                    "description": "Ids of approved questions not on screen (404 unknown, 409 not approved); "
+                    "highlighting one, or it leaving the approved list, takes it off"},
+        "screen_translation": {"enum": [*_LANGUAGES, None]}}},
     "Ask": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "minLength": 2, "maxLength": 500},
         "name": {"type": ["string", "null"], "maxLength": 60},
@@ -131,10 +143,15 @@ SCHEMAS: dict[str, Any] = {
         "language": {"type": "string"}, "client_id": {"type": "string", "minLength": 8, "maxLength": 64}}},
     "Moderate": {"type": "object", "required": ["action"], "additionalProperties": False, "properties": {
         "action": {"enum": ["approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore",
-                            "edit", "merge", "move", "ban", "unban"],
-                   "description": "ban / unban act on the question's asker (no other field allowed)"},
+                            "edit", "merge", "move", "language", "ban", "unban"],
+                   "description": "ban / unban act on the question's asker (no other field allowed); language "
+                   "corrects the question's language (field language)"},
         "text": {"type": "string", "minLength": 2, "maxLength": 500}, "into": {"type": "integer"},
-        "segment": _NULLABLE_INT}},
+        "segment": _NULLABLE_INT, "language": {"type": "string"}}},
+    "Translate": {"type": "object", "required": ["language", "text"], "additionalProperties": False,
+                  "properties": {"language": {"enum": _LANGUAGES},
+                                 "text": {"type": ["string", "null"], "minLength": 2, "maxLength": 500,
+                                          "description": "null removes the translation"}}},
     "CreatePoll": {"type": "object", "required": ["title", "kind"], "additionalProperties": False, "properties": {
         "title": {"type": "string", "minLength": 1, "maxLength": 200},
         "kind": {"enum": ["single", "multiple", "rating", "wordcloud"]},
@@ -244,6 +261,9 @@ PATHS: dict[str, Any] = {
     "/api/events/{code}/questions/{qid}/moderate": {"parameters": [_code, _qid], "post": _op(
         "Moderate a question", {**_ok("200", "Question", _ref("Question")), **_errors(*_MOD_ERRORS)},
         body=_ref("Moderate"), auth=True)},
+    "/api/events/{code}/questions/{qid}/translations": {"parameters": [_code, _qid], "post": _op(
+        "Add, replace or remove (text null) a reviewed translation (moderator)",
+        {**_ok("200", "Question", _ref("Question")), **_errors(*_MOD_ERRORS)}, body=_ref("Translate"), auth=True)},
     "/api/events/{code}/polls": {"parameters": [_code], "post": _op(
         "Create a poll (closed)", {**_ok("201", "Poll", _ref("Poll")), **_errors(*_MOD_ERRORS)},
         body=_ref("CreatePoll"), auth=True)},
