@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from qa import i18n, retention
+from qa import i18n, language_id, retention
 from qa.broker import create_broker
 from qa.commands import Commands
 from qa.domain.errors import DomainError, Unavailable
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await store.open()
         await broker.open()
         app.state.limiter = _limiter(settings, store)
+        await asyncio.to_thread(language_id.warm)  # the detector's model, before the first question
         sweeper = asyncio.create_task(retention.run(store, app.state.commands, settings.retention_sweep_seconds))
         try:
             yield

@@ -3,6 +3,7 @@ import { Live, bindIndicator } from "./live.js";
 import { $, announcer, api, h, randomId, reconcile, scheduler, setLang, setText, store } from "./ui.js";
 import { resultsView, scalePoint } from "./polls.js";
 import { eventTime, lang, num, nt, t } from "./i18n.js";
+import { showQuestion, translationNote } from "./translations.js";
 
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
 const MAX_TEXT = 500;
@@ -69,6 +70,7 @@ function questionItem(id) {
   if (it) return it;
   const flag = h("p", { class: "q-flag" }, t("On screen now"));
   const text = h("p", { class: "q-text user-text", dir: "auto" });
+  const tr = translationNote();
   const who = h("span", { dir: "auto" });
   const org = h("span", { dir: "auto" });
   const sep = h("span", { class: "sep", "aria-hidden": "true" }, "·");
@@ -79,15 +81,14 @@ function questionItem(id) {
     h("span", { class: "vote-icon", "aria-hidden": "true" }), count, srCount);
   vote.addEventListener("click", () => toggleVote(id));
   const status = h("p", { class: "q-status" }, h("span", { class: "badge badge-warn" }));
-  const li = h("li", { class: "q", "data-qid": id }, flag, text, meta, vote, status);
-  it = { li, flag, text, meta, who, org, sep, vote, count, srCount, status };
+  const li = h("li", { class: "q", "data-qid": id }, flag, text, tr.el, meta, vote, status);
+  it = { li, flag, text, tr, meta, who, org, sep, vote, count, srCount, status };
   items.set(id, it);
   return it;
 }
 
 function updateItem(it, q, { onscreen = false } = {}) {
-  setText(it.text, q.text);
-  setLang(it.text, q.language);
+  showQuestion(it.text, it.tr, q); // the viewer's language when a reviewed translation exists
   const name = q.name || (q.affiliation ? "" : t("Anonymous"));
   setText(it.who, name);
   setText(it.org, q.affiliation || "");
@@ -339,7 +340,7 @@ async function flushOutbox() {
     const { client_id, text, name, affiliation, anonymous, language } = entry;
     const r = await api("POST", `/api/events/${encodeURIComponent(code)}/questions`,
       { body: { text, name: name || null, affiliation: affiliation || null, anonymous, client_id,
-        language: language || lang }, timeout: SEND_TIMEOUT_MS });
+        language: language || null }, timeout: SEND_TIMEOUT_MS });
     sending.delete(entry.client_id);
     if (r.ok || (r.status >= 400 && r.status < 500)) {
       outbox = outbox.filter((e) => e.client_id !== client_id);
@@ -413,7 +414,7 @@ els.form.addEventListener("submit", (e) => {
   const profile = { name: els.name.value.trim(), affiliation: els.affiliation.value.trim(), anonymous: els.anon.checked };
   local.set(PROFILE_KEY, profile);
   outbox.push({ client_id: randomId(), text, ...(profile.anonymous ? { name: "", affiliation: "" } : profile),
-    anonymous: profile.anonymous, language: els.language.value || lang });
+    anonymous: profile.anonymous, language: els.language.value || null }); // none: the server detects it
   saveOutbox();
   els.text.value = "";
   updateCounter();

@@ -20,6 +20,7 @@ const SEQUENCED = new Set([
   "question.created", "question.updated", "question.removed",
   "poll.created", "poll.updated", "poll.removed",
   "event.updated", "note.created", "note.updated",
+  "speaker.created", "speaker.updated", "speaker.removed",
 ]);
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
@@ -39,6 +40,7 @@ export class Live {
     this.questions = new Map();
     this.polls = new Map();
     this.notes = new Map();
+    this.speakers = new Map(); // the list of speakers (PROTOCOL "List of speakers"), by request id
     this.stats = null;
     this.presence = null;
     this.seq = null;
@@ -333,6 +335,13 @@ export class Live {
       case "note.updated":
         this.notes.set(data.id, data);
         break;
+      case "speaker.created":
+      case "speaker.updated":
+        this.speakers.set(data.id, data);
+        break;
+      case "speaker.removed":
+        this.speakers.delete(data.id);
+        break;
     }
   }
 
@@ -343,6 +352,7 @@ export class Live {
     this.questions = new Map((snap.questions || []).map((q) => [q.id, q]));
     this.polls = new Map((snap.polls || []).map((p) => [p.id, p]));
     this.notes = new Map((snap.notes || []).map((n) => [n.id, n]));
+    this.speakers = new Map((snap.speakers || []).map((s) => [s.id, s]));
     this.stats = snap.stats || null;
   }
 

@@ -4,6 +4,7 @@ import { $, h, reconcile, setLang, setText } from "./ui.js";
 import { languageName, nt, num, t, time } from "./i18n.js";
 import { languageFilter } from "./langfilter.js";
 import { byAge, byRecent, byVotes, confirmable, ctx } from "./mod-context.js";
+import { questionExtras } from "./mod-translations.js";
 
 const els = {
   incoming: $("#incoming"),
@@ -48,15 +49,16 @@ function card(id) {
     const r = await ctx.moderate(id, "move", { segment: Number(value) });
     if (!r.ok) moveTo.value = String(ctx.live.questions.get(id)?.segment ?? "");
   });
+  const langs = questionExtras(id); // languages and translations (issue 14)
   const li = h("li", { class: "c-q", tabindex: "-1", "data-qid": id }, badges, text, original, similar, meta, editBox,
-    h("div", { class: "c-q-foot" }, actions, moveTo));
+    langs.el, h("div", { class: "c-q-foot" }, actions, moveTo));
   meta.prepend(ref);
   li.addEventListener("focusin", () => select(id, { focus: false }));
   li.addEventListener("click", (e) => {
     if (!e.target.closest("button, textarea, input")) select(id);
   });
   c = { li, badges, text, original, who, org, votes, lang: langBadge, when, actions, editBox, similar, moveTo, asker,
-    sig: "", simSig: "", moveSig: "", askerSig: "" };
+    langs, sig: "", simSig: "", moveSig: "", askerSig: "" };
   cards.set(id, c);
   return c;
 }
@@ -88,6 +90,7 @@ function isBanned(tag) {
 
 function updateCard(c, q) {
   setText(c.text, q.text);
+  c.langs.update(q);
   c.original.hidden = !q.original_text;
   setText(c.original.lastChild, q.original_text || "");
   const name = q.name || (q.affiliation ? "" : t("Anonymous"));

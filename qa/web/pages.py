@@ -124,6 +124,12 @@ async def present(request: Request) -> Response:
                    code=event.code, join_url=url, qr=qr_svg(url))
 
 
+async def booth(request: Request) -> Response:
+    """The interpreters' booth: the page holds no event data; its script shows it once the token is accepted."""
+    event = await _event(request)
+    return _render(request, "booth.html", for_event=event, code=event.code)
+
+
 # A broadcast mixer's browser source is configured by its address; anything unknown falls back to the default.
 OVERLAY_POSITIONS = ("bottom", "top")
 OVERLAY_THEMES = ("dark", "light")
@@ -182,6 +188,7 @@ routes = [
     Route("/e/{code}/moderate", moderate),
     Route("/e/{code}/present", present),
     Route("/e/{code}/overlay", overlay),
+    Route("/e/{code}/booth", booth),
     Route("/e/{code}/privacy", privacy),
     Route("/e/{code}/qr.svg", qr),
 ]
