@@ -56,3 +56,9 @@ def test_a_moderator_translates_corrects_and_lines_up_questions(open_page: Any, 
     page.wait_for_function(
         "async (url) => (await (await fetch(url)).json()).event.screen_translation === 'fr'",
         arg=f"/api/events/{event.code}")
+
+
+def test_the_console_hands_out_the_booth_link(open_page: Any, event: Event) -> None:
+    page = open_page(f"{event.base}/e/{event.code}/moderate?lang=en#token={event.moderator_token}", LAPTOP)
+    expect(page.locator("#link-booth")).to_have_value(
+        f"{event.base}/e/{event.code}/booth#token={event.presenter_token}")
