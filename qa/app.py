@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await store.open()
         await broker.open()
         app.state.limiter = _limiter(settings, store)
-        await asyncio.to_thread(language_id.warm)  # the detector's model, before the first question
+        # The detector's model loads (about a second) in a thread while the server already answers.
+        warming = asyncio.create_task(asyncio.to_thread(language_id.warm))
         sweeper = asyncio.create_task(retention.run(store, app.state.commands, settings.retention_sweep_seconds))
         try:
             yield
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await warming
             await app.state.hub.close_all(1012, "server restarting")
             await broker.close()
             await store.close()

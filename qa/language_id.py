@@ -3,6 +3,7 @@ py3langid (offline, its model ships in the wheel) tells English, French and Span
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import unicodedata
 from typing import Any
@@ -30,6 +31,13 @@ def _model() -> Any:
 def warm() -> None:
     """Load the model now (at start-up) rather than on the first question."""
     _model()
+
+
+async def detect_soon(text: str) -> str | None:
+    """detect(), off the event loop while the model is still loading (the first questions after start-up)."""
+    if _identifier is None:
+        return await asyncio.to_thread(detect, text)
+    return detect(text)
 
 
 def _script(char: str) -> str | None:

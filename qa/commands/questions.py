@@ -42,7 +42,7 @@ class QuestionCommands(CommandBase):
                                         limits=self.limits)
         q.client_id = client_id
         if q.language is None:  # the author's explicit choice wins; otherwise the text says
-            q.language = language_id.detect(q.text)
+            q.language = await language_id.detect_soon(q.text)
         if not q.held:
             q.similar_to = question_rules.most_similar(q.text, state.questions[-question_rules.SIMILAR_WINDOW:])
         try:
