@@ -40,7 +40,7 @@ export class Live {
     this.questions = new Map();
     this.polls = new Map();
     this.notes = new Map();
-    this.speakers = new Map(); // the list of speakers (PROTOCOL "List of speakers"), by request id
+    this.speakers = new Map(); // the list of speakers, by id (static/speakers-common.js orders it)
     this.stats = null;
     this.presence = null;
     this.seq = null;
