@@ -201,3 +201,14 @@ def test_the_screen_translation_is_one_of_the_six_languages_or_none(floor: Floor
         r = floor.host.patch("/api/events/panel", json={"screen_translation": bad}, headers=mod.auth)
         assert r.status_code == 400, bad
     assert mod.patch(screen_translation=None)["screen_translation"] is None
+
+
+def test_the_booth_page_holds_no_event_data_before_the_token(floor: Floor, event: dict[str, Any],
+                                                             mod: Moderator) -> None:
+    q = approved(floor, mod, ARABIC)
+    mod.moderate(q["id"], "highlight")
+    floor.host.post("/api/events/panel/notes", json={"text": "Backstage only"}, headers=mod.auth)
+    page = floor.participant().get("/e/panel/booth", params={"lang": "ar"})
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    assert ARABIC not in page.text and "Backstage only" not in page.text and event["title"] not in page.text
+    assert floor.participant().get("/e/nope-nope/booth").status_code == 404
