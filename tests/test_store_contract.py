@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa.domain.errors import Conflict
-from qa.domain.model import Event, Note, PendingChange, Poll, PollKind, Question, Status
+from qa.domain.model import Event, Note, PendingChange, Poll, PollKind, Question, Speaker, Status
 from qa.store.base import DuplicateQuestion, StaleWrite, Store, Write
 
 
@@ -312,3 +312,83 @@ async def test_deleting_an_event_leaves_nothing(store: Store) -> None:
 async def test_presence_counts_this_instance(store: Store) -> None:
     await store.create_event(make_event())
     assert await store.set_presence("panel", "i1", 3, 30) >= 3
+
+
+# -- the list of speakers --------------------------------------------------------------------------
+
+def make_speaker(sid: int, author: str = "p1", position: int | None = None) -> Speaker:
+    return Speaker(id=sid, name=f"Speaker {sid}", delegation="Kenya", author=author, requested_at=time.time(),
+                   group="member_state", position=position or sid)
+
+
+def speaker_created(s: Speaker) -> PendingChange:
+    return PendingChange("speaker.created", {"speaker": s.to_dict(), "was": None})
+
+
+async def test_speakers_round_trip_in_state_and_on_their_own(store: Store) -> None:
+    await store.create_event(make_event())
+    assert await store.next_id("panel", "speaker") == 1
+    one, two = make_speaker(1), make_speaker(2, "p2")
+    two.language, two.kind = "ar", "reply"
+    event = await store.get_event("panel")
+    assert event is not None
+    changes = await store.commit("panel", Write([speaker_created(one), speaker_created(two)], event=event,
+                                                speakers=[one, two]))
+    assert [c.type for c in changes] == ["speaker.created", "speaker.created"]
+    assert one.rev == 1 and two.rev == 1
+    state = await store.state("panel")
+    assert state is not None and state.seq == 2
+    assert [(s.id, s.delegation, s.language, s.kind, s.rev) for s in state.speakers] == [
+        (1, "Kenya", "en", "statement", 1), (2, "Kenya", "ar", "reply", 1)]
+    assert [s.id for s in await store.speakers("panel")] == [1, 2]
+    assert await store.speakers("ghost") == []
+    replay = await store.changes_since("panel", 0)
+    assert replay is not None and replay[1].data["speaker"]["language"] == "ar"
+
+
+async def test_speaker_writes_are_rev_guarded_and_refused_whole(store: Store) -> None:
+    await store.create_event(make_event())
+    first = make_speaker(1)
+    await store.commit("panel", Write([speaker_created(first)], speakers=[first]))
+    a, b = (await store.speakers("panel"))[0], (await store.speakers("panel"))[0]
+    a.status = "speaking"
+    await store.commit("panel", Write([PendingChange("speaker.updated", {"speaker": a.to_dict()})], speakers=[a]))
+    b.status = "removed"
+    other = make_speaker(2, "p2")
+    with pytest.raises(StaleWrite):
+        await store.commit("panel", Write([speaker_created(other)], speakers=[other, b]))
+    got = await store.speakers("panel")
+    assert [(s.id, s.status) for s in got] == [(1, "speaking")]
+    assert await store.seq("panel") == 2
+
+
+async def test_giving_the_floor_guarded_by_the_event_lets_only_one_of_two_racing_writes_in(store: Store) -> None:
+    """Two chairs read the same list and each gives the floor to a different request: the event's rev, written
+    with every speaker change, refuses the second whole write."""
+    await store.create_event(make_event())
+    event = await store.get_event("panel")
+    assert event is not None
+    s1, s2 = make_speaker(1), make_speaker(2, "p2")
+    await store.commit("panel", Write([speaker_created(s1), speaker_created(s2)], event=event, speakers=[s1, s2]))
+    ev_a, ev_b = await store.get_event("panel"), await store.get_event("panel")
+    assert ev_a is not None and ev_b is not None
+    a, b = await store.speakers("panel"), await store.speakers("panel")
+    a[0].status, b[1].status = "speaking", "speaking"
+    await store.commit("panel", Write([], event=ev_a, speakers=[a[0]]))
+    with pytest.raises(StaleWrite):
+        await store.commit("panel", Write([], event=ev_b, speakers=[b[1]]))
+    assert [s.status for s in await store.speakers("panel")] == ["speaking", "waiting"]
+
+
+async def test_deleting_speakers_and_the_event_leaves_none(store: Store) -> None:
+    await store.create_event(make_event())
+    s1, s2 = make_speaker(1), make_speaker(2, "p2")
+    await store.commit("panel", Write([speaker_created(s1), speaker_created(s2)], speakers=[s1, s2]))
+    await store.commit("panel", Write([PendingChange("speaker.deleted", {"speaker": s1.to_dict()})],
+                                      delete_speakers=[1]))
+    assert [s.id for s in await store.speakers("panel")] == [2]
+    assert await store.delete_event("panel") is True
+    assert await store.speakers("panel") == []
+    await store.create_event(make_event())
+    assert await store.speakers("panel") == []
+    assert await store.next_id("panel", "speaker") == 1

@@ -11,6 +11,7 @@ class Limits:
     question_max: int = 500
     name_max: int = 60
     affiliation_max: int = 80
+    delegation_max: int = 80
     title_max: int = 120
     code_min: int = 3
     code_max: int = 32

@@ -105,6 +105,10 @@ class Event:
     timer: dict[str, Any] | None = None
     up_next: list[int] = field(default_factory=list)  # approved questions lined up, in order (issue 14)
     screen_translation: str | None = None  # the translation shown beside the original on presenter and overlay
+    speakers_open: bool = True  # the list of speakers takes requests
+    speaking_time: int = 180  # seconds per intervention; 0 = no limit
+    speakers_order: str = "first_come"  # or "by_group": where a new request is placed
+    speaker_overlay_hidden: bool = False
     rev: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,6 +199,37 @@ class Note:
         return cls(**{k: v for k, v in data.items() if k in _NOTE_FIELDS})
 
 
+@dataclass
+class Speaker:
+    """One request for the floor. `position` is 1-based among waiting requests (None otherwise). The clock:
+    `elapsed` seconds spoken before `resumed_at` (None while paused or not speaking), against `limit` (0 = none)."""
+
+    id: int
+    name: str
+    delegation: str
+    author: str
+    requested_at: float
+    group: str = "other"
+    kind: str = "statement"
+    language: str = "en"
+    status: str = "waiting"
+    position: int | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    resumed_at: float | None = None
+    paused_at: float | None = None
+    elapsed: float = 0.0
+    limit: int = 0
+    rev: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Speaker:
+        return cls(**{k: v for k, v in data.items() if k in _SPEAKER_FIELDS})
+
+
 @dataclass(frozen=True)
 class Change:
     """One entry of an event's log: every change to an event is one of these, numbered by `seq`."""
@@ -227,3 +262,4 @@ _EVENT_FIELDS = {f.name for f in dataclasses.fields(Event)}
 _QUESTION_FIELDS = {f.name for f in dataclasses.fields(Question)}
 _POLL_FIELDS = {f.name for f in dataclasses.fields(Poll)}
 _NOTE_FIELDS = {f.name for f in dataclasses.fields(Note)}
+_SPEAKER_FIELDS = {f.name for f in dataclasses.fields(Speaker)}

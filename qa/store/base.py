@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa.domain.model import Change, Event, Note, PendingChange, Poll, PollTally, Question
+from qa.domain.model import Change, Event, Note, PendingChange, Poll, PollTally, Question, Speaker
 
 
 class StaleWrite(Exception):
@@ -31,6 +31,8 @@ class Write:
     questions: list[Question] = field(default_factory=list)
     polls: list[Poll] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    speakers: list[Speaker] = field(default_factory=list)  # requests for the floor (put with their revs)
+    delete_speakers: list[int] = field(default_factory=list)
     delete_questions: list[int] = field(default_factory=list)
     delete_polls: list[int] = field(default_factory=list)
     reset_polls: list[int] = field(default_factory=list)
@@ -47,6 +49,7 @@ class EventState:
     polls: list[tuple[Poll, PollTally]]
     notes: list[Note]
     seq: int
+    speakers: list[Speaker] = field(default_factory=list)  # by id; qa.domain.speakers.in_order gives list order
 
 
 class Store(abc.ABC):
@@ -99,6 +102,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def get_note(self, code: str, nid: int) -> Note | None: ...
+
+    @abc.abstractmethod
+    async def speakers(self, code: str) -> list[Speaker]:
+        """Every request for the floor in this event, by id ([] for an unknown event)."""
 
     @abc.abstractmethod
     async def seq(self, code: str) -> int: ...

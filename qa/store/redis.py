@@ -10,6 +10,7 @@ scripts derive the event's keys from one base name, which is only allowed becaus
     {prefix}:{code}:q / :qv   hashes: question id -> JSON / votes
     {prefix}:{code}:cid       hash: author NUL client_id -> question id (idempotent asks)
     {prefix}:{code}:p / :n    hashes: poll id / note id -> JSON
+    {prefix}:{code}:s         hash: speaking request id -> JSON (the list of speakers)
     {prefix}:{code}:log       stream of changes, entry id = seq, capped at log_max
     {prefix}:{code}:audit     list of moderator actions (JSON), oldest first, capped at audit_max
     {prefix}:{code}:presence  hash: instance -> "count expiry_ms"
@@ -27,7 +28,7 @@ from typing import Any
 import orjson
 
 from qa.domain.errors import Conflict, NotFound
-from qa.domain.model import Change, Event, Note, Poll, PollTally, Question
+from qa.domain.model import Change, Event, Note, Poll, PollTally, Question, Speaker
 from qa.realtime import notices
 from qa.redisconn import ERRORS, connect, unavailable
 from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
@@ -56,7 +57,7 @@ return redis.call('HINCRBY', base .. 'ids', ARGV[2], 1)
 _DELETE = _PRELUDE + """
 local found = redis.call('EXISTS', ev)
 for _, key in ipairs(redis.call('SMEMBERS', base .. 'keys')) do redis.call('UNLINK', key) end
-for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 'log', 'audit', 'presence', 'keys'}) do
+for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 's', 'log', 'audit', 'presence', 'keys'}) do
   redis.call('UNLINK', base .. name)
 end
 return found
@@ -94,6 +95,9 @@ end
 for _, n in ipairs(plan.notes) do
   if not check('n', base .. 'n', n[1], n[2]) then return {'stale', 'note ' .. n[1]} end
 end
+for _, sp in ipairs(plan.speakers) do
+  if not check('s', base .. 's', sp[1], sp[2]) then return {'stale', 'speaker ' .. sp[1]} end
+end
 
 if plan.event then redis.call('HSET', ev, 'data', plan.event[2]) end
 local votes = {}
@@ -122,6 +126,8 @@ for _, id in ipairs(plan.delete_questions) do
 end
 for _, p in ipairs(plan.polls) do redis.call('HSET', base .. 'p', p[1], p[3]) end
 for _, n in ipairs(plan.notes) do redis.call('HSET', base .. 'n', n[1], n[3]) end
+for _, sp in ipairs(plan.speakers) do redis.call('HSET', base .. 's', sp[1], sp[3]) end
+for _, id in ipairs(plan.delete_speakers) do redis.call('HDEL', base .. 's', tostring(id)) end
 local function drop_answers(pid)
   local answers = base .. 'pa:' .. pid
   for _, who in ipairs(redis.call('HKEYS', answers)) do redis.call('HDEL', base .. 'mine:' .. who, pid) end
@@ -186,7 +192,8 @@ for _, pid in ipairs(redis.call('HKEYS', base .. 'p')) do
   table.insert(tallies, {pid, redis.call('HGETALL', base .. 'pc:' .. pid), redis.call('HLEN', base .. 'pa:' .. pid)})
 end
 return {data, redis.call('HGET', ev, 'seq'), redis.call('HGETALL', base .. 'q'), redis.call('HGETALL', base .. 'qv'),
-        redis.call('HGETALL', base .. 'p'), tallies, redis.call('HGETALL', base .. 'n')}
+        redis.call('HGETALL', base .. 'p'), tallies, redis.call('HGETALL', base .. 'n'),
+        redis.call('HGETALL', base .. 's')}
 """
 
 _QUESTION = _PRELUDE + """
@@ -358,7 +365,7 @@ class RedisStore(Store):
         raw = await self._run("state", code)
         if raw is None:
             return None
-        data, seq, q_raw, votes_raw, p_raw, tallies_raw, n_raw = raw
+        data, seq, q_raw, votes_raw, p_raw, tallies_raw, n_raw, s_raw = raw
         votes = _pairs(votes_raw)
         questions = []
         for qid, qdata in sorted(_pairs(q_raw).items(), key=lambda kv: int(kv[0])):
@@ -370,7 +377,7 @@ class RedisStore(Store):
                  for pid, pdata in sorted(_pairs(p_raw).items(), key=lambda kv: int(kv[0]))]
         notes = [Note.from_dict(orjson.loads(ndata)) for _, ndata in sorted(_pairs(n_raw).items(),
                                                                            key=lambda kv: int(kv[0]))]
-        return EventState(Event.from_dict(orjson.loads(data)), questions, polls, notes, int(seq))
+        return EventState(Event.from_dict(orjson.loads(data)), questions, polls, notes, int(seq), _speakers(s_raw))
 
     async def get_question(self, code: str, qid: int) -> Question | None:
         raw = await self._run("question", code, qid)
@@ -391,6 +398,9 @@ class RedisStore(Store):
     async def get_note(self, code: str, nid: int) -> Note | None:
         raw = await self._do(self._client.hget(self._base(code) + "n", str(nid)))
         return Note.from_dict(orjson.loads(raw)) if raw else None
+
+    async def speakers(self, code: str) -> list[Speaker]:
+        return _speakers(await self._do(self._client.hgetall(self._base(code) + "s")))
 
     async def seq(self, code: str) -> int:
         raw = await self._do(self._client.hget(self._base(code) + "ev", "seq"))
@@ -413,6 +423,8 @@ class RedisStore(Store):
                           for q in write.questions],
             "polls": [[str(p.id), p.rev, _dump(p.to_dict() | {"rev": p.rev + 1})] for p in write.polls],
             "notes": [[str(n.id), n.rev, _dump(n.to_dict() | {"rev": n.rev + 1})] for n in write.notes],
+            "speakers": [[str(sp.id), sp.rev, _dump(sp.to_dict() | {"rev": sp.rev + 1})] for sp in write.speakers],
+            "delete_speakers": write.delete_speakers,
             "delete_questions": write.delete_questions,
             "delete_polls": write.delete_polls,
             "reset_polls": write.reset_polls,
@@ -443,6 +455,8 @@ class RedisStore(Store):
             poll.rev += 1
         for note in write.notes:
             note.rev += 1
+        for sp in write.speakers:
+            sp.rev += 1
         first = int(result[1])
         return [Change(first + i, c.type, c.data) for i, c in enumerate(write.changes)]
 
@@ -488,6 +502,10 @@ def _pairs(flat: list[bytes] | dict[bytes, bytes]) -> dict[str, bytes]:
     if isinstance(flat, dict):
         return {k.decode(): v for k, v in flat.items()}
     return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def _speakers(flat: list[bytes] | dict[bytes, bytes]) -> list[Speaker]:
+    return [Speaker.from_dict(orjson.loads(v)) for _, v in sorted(_pairs(flat).items(), key=lambda kv: int(kv[0]))]
 
 
 def _tally(counts: list[bytes], voters: int) -> PollTally:

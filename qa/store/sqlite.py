@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from qa.domain.errors import Conflict, Unavailable
-from qa.domain.model import Change, Event, Note, Poll, PollTally, Question
+from qa.domain.model import Change, Event, Note, Poll, PollTally, Question, Speaker
 from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
 
 _SCHEMA = """
@@ -35,12 +35,14 @@ CREATE INDEX IF NOT EXISTS poll_answers_participant ON poll_answers (code, parti
 CREATE TABLE IF NOT EXISTS poll_counts (code TEXT, pid INTEGER, key TEXT, count INTEGER NOT NULL,
     PRIMARY KEY (code, pid, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS notes (code TEXT, id INTEGER, data TEXT NOT NULL, PRIMARY KEY (code, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS speakers (code TEXT, id INTEGER, data TEXT NOT NULL, PRIMARY KEY (code, id))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log (code TEXT, seq INTEGER, type TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (code, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (code TEXT, n INTEGER, data TEXT NOT NULL, PRIMARY KEY (code, n)) WITHOUT ROWID;
 """
 _PER_EVENT_TABLES = ("ids", "questions", "votes", "polls", "poll_answers", "poll_counts", "notes", "log", "audit",
-                     "events")
+                     "speakers", "events")
 
 
 class SqliteStore(Store):
@@ -124,7 +126,9 @@ class SqliteStore(Store):
             tallies = [(p, self._tally(db, code, p.id)) for p in polls]
             notes = [Note.from_dict(orjson.loads(r[0])) for r in db.execute(
                 "SELECT data FROM notes WHERE code = ? ORDER BY id", (code,))]
-        return EventState(Event.from_dict(orjson.loads(row[0])), questions, tallies, notes, int(row[1]))
+            speakers = [Speaker.from_dict(orjson.loads(r[0])) for r in db.execute(
+                "SELECT data FROM speakers WHERE code = ? ORDER BY id", (code,))]
+        return EventState(Event.from_dict(orjson.loads(row[0])), questions, tallies, notes, int(row[1]), speakers)
 
     async def get_question(self, code: str, qid: int) -> Question | None:
         row = self._one("SELECT data, votes FROM questions WHERE code = ? AND id = ?", (code, qid))
@@ -142,6 +146,10 @@ class SqliteStore(Store):
     async def get_note(self, code: str, nid: int) -> Note | None:
         row = self._one("SELECT data FROM notes WHERE code = ? AND id = ?", (code, nid))
         return Note.from_dict(orjson.loads(row[0])) if row else None
+
+    async def speakers(self, code: str) -> list[Speaker]:
+        rows = self._all("SELECT data FROM speakers WHERE code = ? ORDER BY id", (code,))
+        return [Speaker.from_dict(orjson.loads(r[0])) for r in rows]
 
     async def seq(self, code: str) -> int:
         row = self._one("SELECT seq FROM events WHERE code = ?", (code,))
@@ -181,6 +189,11 @@ class SqliteStore(Store):
             for n in write.notes:
                 self._put_entity(db, "notes", code, n.id, n.rev, n)
                 n.rev += 1
+            for sp in write.speakers:
+                self._put_entity(db, "speakers", code, sp.id, sp.rev, sp)
+                sp.rev += 1
+            for sid in write.delete_speakers:
+                db.execute("DELETE FROM speakers WHERE code = ? AND id = ?", (code, sid))
             for pid in write.reset_polls + write.delete_polls:
                 db.execute("DELETE FROM poll_answers WHERE code = ? AND pid = ?", (code, pid))
                 db.execute("DELETE FROM poll_counts WHERE code = ? AND pid = ?", (code, pid))
