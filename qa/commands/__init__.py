@@ -9,9 +9,10 @@ from qa.commands.base import CommandBase
 from qa.commands.events import EventCommands
 from qa.commands.polls import PollCommands
 from qa.commands.questions import QuestionCommands
+from qa.commands.speakers import SpeakerCommands
 
 __all__ = ["CommandBase", "Commands"]
 
 
-class Commands(EventCommands, QuestionCommands, PollCommands):
+class Commands(SpeakerCommands, EventCommands, QuestionCommands, PollCommands):  # speakers' update_event wraps
     """Every write Floor accepts, one method each."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from qa.commands.base import CommandBase, audit, event_change, log
 from qa.domain import fields, text
+from qa.domain import speakers as speaker_rules
 from qa.domain.errors import Conflict, Invalid, NotFound, Unavailable
 from qa.domain.model import (
     Actor,
@@ -28,7 +29,7 @@ _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i
 EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days", "ends_at")
 PATCH_FIELDS = ("title", "moderation", "questions_open", "language", "timezone", "policy_text", "blocked_words",
                 "retention_days", "ends_at", "presenting_poll", "overlay_hidden", "timer", "up_next",
-                "screen_translation")
+                "screen_translation", "speakers_open", "speaking_time", "speakers_order", "speaker_overlay_hidden")
 SCREEN_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")
 ROTATABLE = ("moderator", "presenter")
 
@@ -125,6 +126,8 @@ class EventCommands(CommandBase):
             value = data["screen_translation"]
             event.screen_translation = None if value is None else fields.choice(value, "screen_translation",
                                                                                 SCREEN_LANGUAGES)
+
+        speaker_rules.apply_settings(event, data)
 
     async def _up_next(self, code: str, value: object) -> list[int]:
         """The questions lined up: distinct ids of approved questions not on screen, at most up_next_max."""

@@ -96,7 +96,7 @@ def new_request(sid: int, body: object, *, author: str, event: Event, speakers: 
     new = Speaker(id=sid, name=name, delegation=delegation, author=author, requested_at=now, group=group,
                   kind=kind, language=language)
     line = place(waiting(speakers), new, event.speakers_order)
-    return Outcome(new, _renumber(line, {new.id}))
+    return Outcome(new, renumber(line, {new.id}))
 
 
 def place(line: list[Speaker], new: Speaker, policy: str) -> list[Speaker]:
@@ -120,7 +120,7 @@ def by_group(line: list[Speaker]) -> list[Speaker]:
 def reorder(speakers: list[Speaker], policy: str) -> list[tuple[Speaker, str | None]]:
     """A policy switched to `by_group` sorts who is waiting; switching to `first_come` keeps the list as it is."""
     line = waiting(speakers)
-    return _renumber(by_group(line) if policy == "by_group" else line, set())
+    return renumber(by_group(line) if policy == "by_group" else line, set())
 
 
 def withdraw(speakers: list[Speaker], sid: int) -> Outcome:
@@ -149,7 +149,7 @@ def moderate(speakers: list[Speaker], sid: int, action: str, *, now: float, even
         given = dataclasses.replace(target, status="speaking", position=None, started_at=now, ended_at=None,
                                     resumed_at=now, paused_at=None, elapsed=0.0, limit=event.speaking_time)
         out.append((given, "waiting"))
-        out += _renumber(line, set())
+        out += renumber(line, set())
         return Outcome(given, out)
     if action == "done":
         _require(target, "speaking", "Only the current speaker can be done.")
@@ -166,7 +166,7 @@ def moderate(speakers: list[Speaker], sid: int, action: str, *, now: float, even
         at = fields.integer(position, "position", lo=1, hi=2**31) - 1
         at = min(at, len(line))  # past the end is the end: the list may have shrunk meanwhile
         line.insert(at, target)
-        changed = _renumber(line, set())
+        changed = renumber(line, set())
         moved = next((s for s, _ in changed if s.id == sid), target)
         return Outcome(moved, changed)
     if action in ("pause", "resume", "extend"):
@@ -184,6 +184,44 @@ def moderate(speakers: list[Speaker], sid: int, action: str, *, now: float, even
             clock.limit = (clock.limit if clock.limit else int(spoken(target, now))) + EXTEND_SECONDS
         return Outcome(clock, [(clock, "speaking")])
     raise Invalid(f"action must be one of {', '.join(ACTIONS)}.", "invalid_action")
+
+
+# -- the record ------------------------------------------------------------------------------------
+
+def interventions(speakers: list[Speaker]) -> list[Speaker]:
+    """Everyone who had the floor, in the order they spoke."""
+    return sorted((s for s in speakers if s.started_at is not None and s.status in ("speaking", "done")),
+                  key=lambda s: (s.started_at or 0.0, s.id))
+
+
+def totals(speakers: list[Speaker], now: float) -> dict[str, list[dict[str, object]]]:
+    """Speaking time (seconds, pauses excluded) and number of interventions per group (in the customary order)
+    and per delegation (most time first; one delegation however its name was capitalised or spaced)."""
+    groups: dict[str, list[float]] = {}
+    delegations: dict[str, tuple[str, list[float]]] = {}
+    for s in interventions(speakers):
+        t = spoken(s, now)
+        groups.setdefault(s.group, []).append(t)
+        key = " ".join(s.delegation.split()).casefold()
+        delegations.setdefault(key, (s.delegation, []))[1].append(t)
+    by_group = [{"group": g, "interventions": len(groups[g]), "seconds": round(sum(groups[g]))}
+                for g in GROUPS if g in groups]
+    by_delegation = [{"delegation": name, "interventions": len(times), "seconds": round(sum(times))}
+                     for name, times in delegations.values()]
+    by_delegation.sort(key=lambda d: (-int(str(d["seconds"])), str(d["delegation"]).casefold()))
+    return {"by_group": by_group, "by_delegation": by_delegation}
+
+
+def apply_settings(event: Event, data: dict[str, object]) -> None:
+    """The event's list-of-speakers settings from a PATCH body, validated and applied in place."""
+    if "speakers_open" in data:
+        event.speakers_open = fields.boolean(data["speakers_open"], "speakers_open")
+    if "speaking_time" in data:
+        event.speaking_time = fields.integer(data["speaking_time"], "speaking_time", lo=0, hi=SPEAKING_TIME_MAX)
+    if "speakers_order" in data:
+        event.speakers_order = fields.choice(data["speakers_order"], "speakers_order", ORDERS)
+    if "speaker_overlay_hidden" in data:
+        event.speaker_overlay_hidden = fields.boolean(data["speaker_overlay_hidden"], "speaker_overlay_hidden")
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -208,10 +246,10 @@ def _finish(s: Speaker, now: float, status: str) -> Speaker:
 def _leave(speakers: list[Speaker], target: Speaker, status: str) -> Outcome:
     gone = dataclasses.replace(target, status=status, position=None)
     line = [s for s in waiting(speakers) if s.id != target.id]
-    return Outcome(gone, [(gone, "waiting"), *_renumber(line, set())])
+    return Outcome(gone, [(gone, "waiting"), *renumber(line, set())])
 
 
-def _renumber(line: list[Speaker], new: set[int]) -> list[tuple[Speaker, str | None]]:
+def renumber(line: list[Speaker], new: set[int]) -> list[tuple[Speaker, str | None]]:
     """Positions 1..n along `line`; returns copies of the requests whose position changed (and the new ones)."""
     out: list[tuple[Speaker, str | None]] = []
     for i, s in enumerate(line, start=1):

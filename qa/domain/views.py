@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qa.domain import polls as poll_rules
+from qa.domain import speakers as speaker_rules
 from qa.domain.model import (
     PUBLIC_STATUSES,
     Change,
@@ -18,6 +19,7 @@ from qa.domain.model import (
     Question,
     ResultsVisibility,
     Role,
+    Speaker,
     Status,
     Viewer,
     participant_tag,
@@ -103,10 +105,42 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "timer": event.timer, "created_at": iso(event.created_at), "epoch": event.epoch,
         "ends_at": iso(event.ends_at), "retention_days": event.retention_days,
         "up_next": list(event.up_next), "screen_translation": event.screen_translation,
+        "speakers_open": event.speakers_open, "speaking_time": event.speaking_time,
+        "speakers_order": event.speakers_order, "speaker_overlay_hidden": event.speaker_overlay_hidden,
     }
     if viewer.role is Role.MODERATOR:
         view.update(blocked_words=event.blocked_words, banned=event.banned, presenter_token=event.presenter_token)
     return view
+
+
+# -- the list of speakers --------------------------------------------------------------------------
+
+def speaker_visible(status: str, viewer: Viewer) -> bool:
+    """Attendees and public screens see who speaks and who waits; withdrawn, removed and done are the chair's."""
+    return viewer.role is Role.MODERATOR or status in speaker_rules.PUBLIC
+
+
+def speaker_view(s: Speaker, viewer: Viewer) -> dict[str, Any]:
+    """A request as PROTOCOL shapes it, plus its clock: `limit` seconds (0 = none), `elapsed` seconds spoken before
+    `clock.since` (epoch seconds of the running stretch, null while paused), `paused_at`, and `duration` once done."""
+    running = s.resumed_at is not None
+    view: dict[str, Any] = {
+        "id": s.id, "name": s.name, "delegation": s.delegation, "group": s.group, "kind": s.kind,
+        "language": s.language, "status": s.status, "position": s.position if s.status == "waiting" else None,
+        "requested_at": iso(s.requested_at), "started_at": iso(s.started_at), "ended_at": iso(s.ended_at),
+        "paused_at": iso(s.paused_at), "limit": s.limit, "elapsed": round(s.elapsed, 3),
+        "duration": round(s.elapsed) if s.ended_at is not None and s.started_at is not None else None,
+        "clock": {"limit": s.limit, "elapsed": round(s.elapsed, 3), "running": running,
+                  "since": s.resumed_at} if s.status == "speaking" else None,
+        "mine": viewer.participant is not None and s.author == viewer.participant,
+    }
+    if viewer.role is Role.MODERATOR:
+        view["participant"] = participant_tag(s.author)
+    return view
+
+
+def speakers_view(speakers: list[Speaker], viewer: Viewer) -> list[dict[str, Any]]:
+    return [speaker_view(s, viewer) for s in speaker_rules.in_order(speakers) if speaker_visible(s.status, viewer)]
 
 
 def audit_view(entry: dict[str, Any]) -> dict[str, Any]:
@@ -135,12 +169,14 @@ def stats(questions: list[Question]) -> dict[str, int]:
 # -- snapshots and live changes --------------------------------------------------------------------
 
 def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, PollTally]], notes: list[Note],
-             seq: int, viewer: Viewer, voted: Set[int], answers: dict[int, list[str]]) -> dict[str, Any]:
+             seq: int, viewer: Viewer, voted: Set[int], answers: dict[int, list[str]],
+             speakers: list[Speaker] | None = None) -> dict[str, Any]:
     snap: dict[str, Any] = {
         "event": event_view(event, viewer),
         "questions": [question_view(q, viewer, q.id in voted) for q in questions
                       if question_visible(q.status, q.author, viewer, q.held)],
         "polls": [poll_view(p, t, viewer, answers.get(p.id)) for p, t in polls if poll_visible(p, viewer)],
+        "speakers": speakers_view(speakers or [], viewer),
         "seq": seq,
         "viewer": {"role": viewer.role.value, "backstage": viewer.backstage},
     }
@@ -152,7 +188,7 @@ def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, Po
 
 
 def change_author(change: Change) -> str | None:
-    q = change.data.get("question")
+    q = change.data.get("question", change.data.get("speaker"))
     return q.get("author") if isinstance(q, dict) else None
 
 
@@ -184,6 +220,16 @@ def project(change: Change, viewer: Viewer, voted: bool = False) -> tuple[str, d
             return ("poll.updated" if before else "poll.created"), poll_view(poll, tally, viewer)
         if before:
             return "poll.removed", {"id": poll.id}
+        return None
+    if kind.startswith("speaker."):
+        s = Speaker.from_dict(data["speaker"])
+        was = data.get("was")
+        now_visible = kind != "speaker.deleted" and speaker_visible(s.status, viewer)
+        before = was is not None and speaker_visible(was, viewer)
+        if now_visible:
+            return ("speaker.updated" if before else "speaker.created"), speaker_view(s, viewer)
+        if before:
+            return "speaker.removed", {"id": s.id, "status": s.status}
         return None
     if kind == "event.updated":
         return kind, event_view(Event.from_dict(data["event"]), viewer)

@@ -425,7 +425,7 @@ class Hub:
                 return
             answers = await store.answers_of(room.code, viewer.participant) if viewer.participant else {}
             snap = views.snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer,
-                                  conn.voted, answers)
+                                  conn.voted, answers, state.speakers)
             conn.send_direct(frame("snapshot", state.seq, snap), state.seq)
             if conn.go_live(state.seq):
                 await room.send_all_counts(only=conn)  # counts that moved while we synced, read fresh

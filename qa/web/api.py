@@ -14,11 +14,20 @@ from qa.commands import Commands
 from qa.domain import fields
 from qa.domain.errors import Invalid, NotFound
 from qa.domain.model import Actor, Event, Role, Viewer
-from qa.domain.views import audit_view, event_view, note_view, poll_view, question_view, snapshot
+from qa.domain.views import (
+    audit_view,
+    event_view,
+    note_view,
+    poll_view,
+    question_view,
+    snapshot,
+    speaker_view,
+    speakers_view,
+)
 from qa.settings import Settings
 from qa.store.base import Store
 from qa.web import exporting, hosts
-from qa.web.identity import require_admin, require_moderator, require_presenter, viewer_for
+from qa.web.identity import bearer, require_admin, require_moderator, require_presenter, viewer_for
 from qa.web.security import read_body
 
 MODERATOR = Viewer(Role.MODERATOR, None, backstage=True)
@@ -116,7 +125,8 @@ async def get_event(request: Request) -> Response:
         return ok({"error": {"code": "not_found", "message": "No event with this code."}}, 404)
     voted = await store.voted(event.code, viewer.participant) if viewer.participant else set()
     answers = await store.answers_of(event.code, viewer.participant) if viewer.participant else {}
-    return ok(snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers))
+    return ok(snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers,
+                       state.speakers))
 
 
 async def patch_event(request: Request) -> Response:
@@ -292,6 +302,38 @@ async def ack_note(request: Request) -> Response:
     return ok(note_view(note))
 
 
+# -- the list of speakers --------------------------------------------------------------------------
+
+async def request_floor(request: Request) -> Response:
+    code = request.path_params["code"]
+    body = await json_body(request)
+    await limit(request, "speakers", _settings(request).questions_per_minute)
+    me = participant(request)
+    s = await _commands(request).request_floor(code, me, body)
+    return ok(speaker_view(s, Viewer(Role.ATTENDEE, me)), 201)
+
+
+async def list_speakers(request: Request) -> Response:
+    event = await _event(request)
+    viewer = viewer_for(request.headers, event, _settings(request).admin_token, participant(request))
+    return ok(speakers_view(await _store(request).speakers(event.code), viewer))
+
+
+async def withdraw_floor(request: Request) -> Response:
+    """Its requester (participant cookie) or a moderator (token) withdraws a waiting request."""
+    event = await _event(request)
+    by = require_moderator(request.headers, event, _settings(request).admin_token) if bearer(request.headers) else None
+    await _commands(request).withdraw_floor(event.code, request.path_params["sid"], participant(request), by)
+    return Response(status_code=204)
+
+
+async def moderate_speaker(request: Request) -> Response:
+    event, by = await _moderator_event(request)
+    s = await _commands(request).moderate_speaker(event.code, request.path_params["sid"], await json_body(request),
+                                                  by)
+    return ok(speaker_view(s, MODERATOR))
+
+
 def resource(path: str, **handlers: Endpoint) -> Route:
     """One route per path, whatever its methods, so a wrong method is 405 with the path's full Allow header and
     OPTIONS answers 204 with it (separate routes per method would each claim only their own)."""
@@ -332,4 +374,7 @@ routes = [
     resource("/api/events/{code}/segments/{sid:id}/activate", post=activate_segment),
     resource("/api/events/{code}/notes", post=add_note),
     resource("/api/events/{code}/notes/{nid:id}/ack", post=ack_note),
+    resource("/api/events/{code}/speakers", get=list_speakers, post=request_floor),
+    resource("/api/events/{code}/speakers/{sid:id}", delete=withdraw_floor),
+    resource("/api/events/{code}/speakers/{sid:id}/moderate", post=moderate_speaker),
 ]

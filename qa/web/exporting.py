@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from typing import Any
 
 from qa.domain import polls as poll_rules
+from qa.domain import speakers as speaker_rules
 from qa.domain.model import Role, Viewer
 from qa.domain.views import event_view, iso
 from qa.store.base import EventState
@@ -31,8 +33,19 @@ def to_json(state: EventState) -> dict[str, Any]:
         "polls": [{"id": p.id, "title": p.title, "kind": p.kind.value, "options": p.options, "scale": p.scale,
                    "labels": p.labels, "status": p.status.value, "voters": t.voters,
                    "results": poll_rules.results(p, t)} for p, t in state.polls],
+        "speakers": speaker_rows(state),
+        "speaking_totals": speaker_rules.totals(state.speakers, time.time()),
         "seq": state.seq,
     }
+
+
+def speaker_rows(state: EventState) -> list[dict[str, Any]]:
+    """Every intervention in the order given the floor; `duration` in seconds spoken (pauses excluded)."""
+    now = time.time()
+    return [{"order": i, "name": s.name, "delegation": s.delegation, "group": s.group, "kind": s.kind,
+             "language": s.language, "requested_at": iso(s.requested_at), "started_at": iso(s.started_at),
+             "ended_at": iso(s.ended_at), "duration": round(speaker_rules.spoken(s, now))}
+            for i, s in enumerate(speaker_rules.interventions(state.speakers), start=1)]
 
 
 def safe_cell(value: Any) -> Any:
@@ -68,4 +81,25 @@ def to_csv(state: EventState) -> str:
         for option, count in entries:
             writer.writerow([safe_cell(v) for v in ("poll", poll.id, poll.title, poll.kind.value, option, count,
                                                     tally.voters)])
+    _speakers_csv(writer, state)
     return out.getvalue()
+
+
+def _speakers_csv(writer: Any, state: EventState) -> None:
+    rows = speaker_rows(state)
+    if not rows:
+        return
+    columns = ["order", "name", "delegation", "group", "kind", "language", "requested_at", "started_at",
+               "ended_at", "duration"]
+    writer.writerow([])
+    writer.writerow(["section", *columns])
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in ("speaker", *(row[c] for c in columns))])
+    sums = speaker_rules.totals(state.speakers, time.time())
+    writer.writerow([])
+    writer.writerow(["section", "group_or_delegation", "interventions", "seconds"])
+    for g in sums["by_group"]:
+        writer.writerow([safe_cell(v) for v in ("speaking_time_group", g["group"], g["interventions"], g["seconds"])])
+    for d in sums["by_delegation"]:
+        writer.writerow([safe_cell(v) for v in ("speaking_time_delegation", d["delegation"], d["interventions"],
+                                                d["seconds"])])

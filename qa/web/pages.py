@@ -66,7 +66,8 @@ async def _snapshot(request: Request, event: Event, viewer: Viewer) -> dict[str,
         raise NotFound("There is no event with this code.")
     voted = await store.voted(event.code, viewer.participant) if viewer.participant else set()
     answers = await store.answers_of(event.code, viewer.participant) if viewer.participant else {}
-    return snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers)
+    return snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers,
+                    state.speakers)
 
 
 def _render(request: Request, name: str, *, for_event: Event | None = None, shared_screen: bool = False,
