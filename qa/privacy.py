@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from qa.domain.model import Event, Note, Poll, Question, Segment
+from qa.domain.model import Event, Note, Poll, Question, Segment, Speaker
 
 
 def N_(message: str) -> str:  # gettext's marker: "translate later"
@@ -17,7 +17,7 @@ def N_(message: str) -> str:  # gettext's marker: "translate later"
 
 
 UNTIL_ERASED = N_("Until the event is erased (see below).")
-STORED_TYPES = (Event, Segment, Question, Poll, Note)
+STORED_TYPES = (Event, Segment, Question, Poll, Note, Speaker)
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,21 @@ ITEMS: tuple[StoredItem, ...] = (
            "disruptive participant's questions; the tag is never exported."),
         ("Question.author", "Question.client_id", "Question.held", "Event.banned")),
     StoredItem(
+        "speakers",
+        N_("Your requests for the floor: the name and delegation you typed, your group, the language you will "
+           "speak and the kind of intervention, when you asked, your place in the list, and when you spoke and "
+           "for how long. Withdrawn and removed requests are kept as such."),
+        N_("To run the list of speakers: the chair gives the floor in turn, interpreters know the language, and "
+           "the record shows who spoke and for how long."),
+        UNTIL_ERASED,
+        N_("Moderators see every request. Everyone at the event, on the screen and on the stream sees the name "
+           "and delegation of who speaks and who waits, never who withdrew or was removed. Organisers export "
+           "the interventions with their times."),
+        ("Speaker.id", "Speaker.name", "Speaker.delegation", "Speaker.author", "Speaker.requested_at",
+         "Speaker.group", "Speaker.kind", "Speaker.language", "Speaker.status", "Speaker.position",
+         "Speaker.started_at", "Speaker.ended_at", "Speaker.resumed_at", "Speaker.paused_at", "Speaker.elapsed",
+         "Speaker.limit", "Speaker.rev")),
+    StoredItem(
         "votes",
         N_("Your upvotes and poll answers."),
         N_("To count each person once and let you change or withdraw your answer."),
@@ -90,7 +105,8 @@ ITEMS: tuple[StoredItem, ...] = (
          "Event.presenter_token", "Segment.id", "Segment.title", "Segment.starts_at", "Segment.speakers",
          "Poll.id", "Poll.title", "Poll.kind", "Poll.created_at", "Poll.options", "Poll.scale", "Poll.labels",
          "Poll.max_choices", "Poll.results", "Poll.status", "Poll.opened_once", "Poll.round", "Poll.segment",
-         "Poll.rev")),
+         "Poll.rev", "Event.speakers_open", "Event.speaking_time", "Event.speakers_order",
+         "Event.speaker_overlay_hidden")),
     StoredItem(
         "notes",
         N_("Backstage notes from the moderators to the panel, and when the panel acknowledged them."),

@@ -49,6 +49,8 @@ def _path_param(name: str, integer: bool = False) -> dict[str, Any]:
 
 
 _NULLABLE_STR = {"type": ["string", "null"]}
+_SPEAKER_GROUPS = ("member_state", "observer_state", "un_entity", "igo", "civil_society", "academia",
+                   "private_sector", "other")
 _NULLABLE_INT = {"type": ["integer", "null"]}
 _ENDS_AT = {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
             "description": "ISO 8601; without an offset, in the event's time zone"}
@@ -75,6 +77,8 @@ SCHEMAS: dict[str, Any] = {
                     "description": "Approved questions lined up by the moderator, in order"},
         "screen_translation": {"enum": [*_LANGUAGES, None], "description": "The translation shown beside the "
                                "original on the presenter view and overlay (null: the original only)"},
+        "speakers_open": {"type": "boolean"}, "speaking_time": {"type": "integer"},
+        "speakers_order": {"enum": ["first_come", "by_group"]}, "speaker_overlay_hidden": {"type": "boolean"},
         "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"}}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
@@ -114,7 +118,40 @@ SCHEMAS: dict[str, Any] = {
         "event": _ref("Event"), "questions": {"type": "array", "items": _ref("Question")},
         "polls": {"type": "array", "items": _ref("Poll")}, "seq": {"type": "integer", "minimum": 0},
         "viewer": {"type": "object"}, "notes": {"type": "array", "items": _ref("Note")},
-        "stats": {"type": "object"}}},
+        "stats": {"type": "object"},
+        "speakers": {"type": "array", "items": _ref("Speaker"), "description": "The list of speakers in list "
+                     "order: who speaks, then who waits (moderators: then every other request)"}}},
+    "Speaker": {"type": "object", "required": ["id", "name", "delegation", "group", "kind", "language", "status",
+                                               "position", "requested_at", "started_at", "ended_at", "mine"],
+                "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "delegation": {"type": "string"},
+        "group": {"enum": list(_SPEAKER_GROUPS)}, "kind": {"enum": ["statement", "question", "reply"]},
+        "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"]},
+        "status": {"enum": ["waiting", "speaking", "done", "removed", "withdrawn"]},
+        "position": {**_NULLABLE_INT, "description": "1-based among waiting requests; null otherwise"},
+        "requested_at": {"type": "string"}, "started_at": _NULLABLE_STR, "ended_at": _NULLABLE_STR,
+        "paused_at": _NULLABLE_STR, "mine": {"type": "boolean"},
+        "limit": {"type": "integer", "description": "Seconds allowed (0 = no limit)"},
+        "elapsed": {"type": "number", "description": "Seconds spoken before clock.since (pauses excluded)"},
+        "duration": {**_NULLABLE_INT, "description": "Seconds spoken, once the floor was given back"},
+        "clock": {"type": ["object", "null"], "description": "While speaking: {limit, elapsed, running, since}; "
+                  "since is the epoch second the running stretch began (null while paused). Time left = limit - "
+                  "elapsed - (now - since); at zero the screens say so, nobody is cut off"},
+        "participant": {"type": "string", "description": "Moderators only: a one-way tag of the requester"}}},
+    "RequestFloor": {"type": "object", "required": ["name", "delegation"], "additionalProperties": False,
+                     "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 60},
+        "delegation": {"type": "string", "minLength": 1, "maxLength": 80},
+        "group": {"enum": list(_SPEAKER_GROUPS), "default": "other"},
+        "kind": {"enum": ["statement", "question", "reply"], "default": "statement"},
+        "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"],
+                     "description": "The language the speaker will use; default: the event's"}}},
+    "ModerateSpeaker": {"type": "object", "required": ["action"], "additionalProperties": False, "properties": {
+        "action": {"enum": ["give", "done", "remove", "move", "pause", "resume", "extend"],
+                   "description": "give: this one speaks, whoever spoke is done; move needs position; pause, "
+                                  "resume and extend (+60 s) act on the speaker's clock"},
+        "position": {"type": "integer", "minimum": 1, "description": "1-based among waiting; past the end is "
+                                                                      "the end"}}},
     "Votes": {"type": "object", "required": ["votes", "voted"], "properties": {
         "votes": {"type": "integer", "minimum": 0}, "voted": {"type": "boolean"}}},
     "CreateEvent": {"type": "object", "required": ["title"], "additionalProperties": False, "properties": {
@@ -135,7 +172,13 @@ SCHEMAS: dict[str, Any] = {
         "up_next": {"type": "array", "items": {"type": "integer"}, "maxItems": 10,
                     "description": "Ids of approved questions not on screen (404 unknown, 409 not approved); "
                     "highlighting one, or it leaving the approved list, takes it off"},
-        "screen_translation": {"enum": [*_LANGUAGES, None]}}},
+        "screen_translation": {"enum": [*_LANGUAGES, None]},
+        "speakers_open": {"type": "boolean", "description": "The list of speakers takes requests (default true)"},
+        "speaking_time": {"type": "integer", "minimum": 0, "maximum": 3600,
+                          "description": "Seconds per intervention, from the next floor given (0 = no limit)"},
+        "speakers_order": {"enum": ["first_come", "by_group"], "description": "Where a new request goes; "
+                           "switching to by_group also sorts who waits"},
+        "speaker_overlay_hidden": {"type": "boolean", "description": "Hide the speaker lower third"}}},
     "Ask": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "minLength": 2, "maxLength": 500},
         "name": {"type": ["string", "null"], "maxLength": 60},
@@ -238,10 +281,11 @@ PATHS: dict[str, Any] = {
                       auth=True),
     },
     "/api/events/{code}/me": {"parameters": [_code], "delete": _op(
-        "Forget me: delete own questions, withdraw own votes and answers",
+        "Forget me: delete own questions and requests for the floor, withdraw own votes and answers",
         {"204": {"description": "Forgotten"}, **_errors("404", "503")})},
     "/api/events/{code}/export": {"parameters": [_code], "get": _op(
-        "Export questions, votes and poll results (organiser or moderator)",
+        "Export questions, votes, poll results and the list of speakers' interventions with speaking-time totals "
+        "(organiser or moderator)",
         {"200": {"description": "Export", "content": {"application/json": {"schema": {"type": "object"}},
                                                       "text/csv": {"schema": {"type": "string"}}}},
          **_errors("400", "401", "403", "404", "503")}, auth=True,
@@ -295,6 +339,23 @@ PATHS: dict[str, Any] = {
     "/api/events/{code}/notes/{nid}/ack": {"parameters": [_code, _nid], "post": _op(
         "Acknowledge a note (presenter)", {**_ok("200", "Note", _ref("Note")),
                                            **_errors("400", "401", "404", "409", "413", "503")}, auth=True)},
+    "/api/events/{code}/speakers": {
+        "parameters": [_code],
+        "get": _op("The list of speakers as this viewer may see it (attendees: speaking and waiting; moderators: "
+                   "every request)", {**_ok("200", "Requests in list order", {"type": "array",
+                                                                            "items": _ref("Speaker")}),
+                                      **_errors("404", "503")}),
+        "post": _op("Request the floor (attendee); one waiting or speaking request per participant",
+                    {**_ok("201", "Request", _ref("Speaker")),
+                     **_errors(*_WRITE_ERRORS, "409")}, body=_ref("RequestFloor")),
+    },
+    "/api/events/{code}/speakers/{sid}": {"parameters": [_code, _sid], "delete": _op(
+        "Withdraw a waiting request (its requester, or a moderator with the token)",
+        {"204": {"description": "Withdrawn (again: still 204)"}, **_errors("401", "403", "404", "409", "503")})},
+    "/api/events/{code}/speakers/{sid}/moderate": {"parameters": [_code, _sid], "post": _op(
+        "The chair's action on a request: give the floor, done, remove, move, or the clock",
+        {**_ok("200", "Request", _ref("Speaker")), **_errors(*_MOD_ERRORS)}, body=_ref("ModerateSpeaker"),
+        auth=True)},
 }
 
 DOCUMENT: dict[str, Any] = {
