@@ -4,6 +4,7 @@ import { $, announcer, api, h, randomId, reconcile, scheduler, setLang, setText,
 import { resultsView, scalePoint } from "./polls.js";
 import { eventTime, lang, num, nt, t } from "./i18n.js";
 import { showQuestion, translationNote } from "./translations.js";
+import { mountSpeakers } from "./speakers-attendee.js";
 
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
 const MAX_TEXT = 500;
@@ -618,5 +619,6 @@ loadProfile();
 updateCounter();
 render();
 bindIndicator(live, $("#live"));
+mountSpeakers(live);
 live.start();
 if (outbox.length) flushOutbox();

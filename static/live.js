@@ -107,6 +107,11 @@ export class Live {
     this._emit("local", q);
   }
 
+  upsertSpeaker(s) {
+    this.speakers.set(s.id, { ...this.speakers.get(s.id), ...s });
+    this._emit("local", s);
+  }
+
   upsertPoll(p) {
     const had = this.polls.get(p.id);
     this.polls.set(p.id, { ...had, ...p });

@@ -12,9 +12,10 @@ import * as polls from "./mod-polls.js";
 import * as notes from "./mod-notes.js";
 import * as activity from "./mod-activity.js";
 import * as languages from "./mod-translations.js";
+import * as speakers from "./speakers-chair.js";
 
 // Render order: event header, run of show, questions, bans, polls; notes and activity follow events only.
-const PANELS = [settings, agenda, queue, languages, bans, polls, notes, activity];
+const PANELS = [settings, agenda, queue, languages, bans, polls, notes, activity, speakers];
 
 const els = {
   console: $("#console"),

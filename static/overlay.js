@@ -5,6 +5,7 @@ import { Live } from "./live.js";
 import { $, scheduler, setText } from "./ui.js";
 import { resultsView } from "./polls.js";
 import { t } from "./i18n.js";
+import { mountStage } from "./speakers-stage.js";
 
 const snapshot = JSON.parse($("#floor-state").textContent);
 const options = JSON.parse($("#floor-overlay").textContent);
@@ -48,4 +49,5 @@ function render() {
 
 live.subscribe(scheduler(render));
 render();
+mountStage(live);
 live.start();

@@ -6,6 +6,7 @@ import { $, api, announcer, h, percent, prefersReducedMotion, reconcile, schedul
 import { rowLabels, scalePoint } from "./polls.js";
 import { clock, lang, num, nt, pct, t, timerLeft } from "./i18n.js";
 import { languageFilter } from "./langfilter.js";
+import { mountStage } from "./speakers-stage.js";
 
 const TOP_ALONE = 5; // top questions shown when nothing is highlighted
 const TOP_WITH_HIGHLIGHT = 3;
@@ -472,4 +473,5 @@ addEventListener("mousemove", () => {
 bindIndicator(live, $("#live"), { presenceEl: els.presence,
   presenceText: (n) => nt("{n} connected", "{n} connected", n) });
 render();
+mountStage(live);
 live.start();
