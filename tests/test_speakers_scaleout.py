@@ -76,3 +76,21 @@ async def test_two_chairs_giving_the_floor_at_once_on_two_instances_leave_one_sp
 
         await until(mirrored, what="the socket on B mirrors the list")
         await watcher.close()
+
+
+async def test_a_burst_of_requests_on_two_instances_all_get_in_with_distinct_positions(
+        pair: list[FloorProcess]) -> None:
+    """Everyone asks the moment the list opens: every request contends for the one event rev, none is lost."""
+    a, b = pair
+    async with httpx.AsyncClient(timeout=20) as http:
+        created = (await http.post(f"{a.url}/api/events", json={"title": "Panel"}, headers=ADMIN_AUTH)).json()
+        code, auth = created["code"], {"Authorization": f"Bearer {created['moderator_token']}"}
+        people = [(a if i % 2 else b, await new_participant(http, a.url)) for i in range(30)]
+        results = await asyncio.gather(*(
+            http.post(f"{proc.url}/api/events/{code}/speakers",
+                      json={"name": f"Delegate {i}", "delegation": f"Country {i}"}, headers=as_participant(who))
+            for i, (proc, who) in enumerate(people)))
+        assert [r.status_code for r in results] == [201] * 30, [r.text for r in results if r.status_code != 201]
+        listed = (await http.get(f"{b.url}/api/events/{code}/speakers", headers=auth)).json()
+        assert sorted(s["position"] for s in listed) == list(range(1, 31))
+        assert {s["id"] for s in listed} == {r.json()["id"] for r in results}

@@ -9,16 +9,23 @@ one participant never both get in.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from qa.commands.base import audit
 from qa.commands.events import EventCommands
 from qa.commands.questions import QuestionCommands
 from qa.domain import fields
 from qa.domain import speakers as rules
-from qa.domain.errors import Forbidden
+from qa.domain.errors import Conflict, Forbidden
 from qa.domain.model import Actor, Event, PendingChange, Speaker
-from qa.store.base import Write
+from qa.store.base import StaleWrite, Write
+
+T = TypeVar("T")
+ATTEMPTS = 40  # every write to one event's list is serialised by the event's rev: a burst of requests retries
 
 
 def speaker_changes(changed: list[tuple[Speaker, str | None]]) -> list[PendingChange]:
@@ -29,6 +36,16 @@ def speaker_changes(changed: list[tuple[Speaker, str | None]]) -> list[PendingCh
 class SpeakerCommands(EventCommands, QuestionCommands):
     """Builds on the event's and the questions' commands: a settings change may reorder the list, and forget-me
     also deletes the participant's requests."""
+
+    async def _retrying_list(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """As for every entity, with more attempts and a short random pause: a room of delegates asking at once
+        all contend for the one event rev."""
+        for n in range(ATTEMPTS):
+            try:
+                return await attempt()
+            except StaleWrite:
+                await asyncio.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))  # noqa: S311 - jitter, not a secret
+        raise Conflict("The list is being changed by someone else; try again.", "busy")
 
     async def _speaker_state(self, code: str) -> tuple[Event, list[Speaker]]:
         event = await self.event(code)  # first: its rev guards everything read after it
@@ -46,7 +63,7 @@ class SpeakerCommands(EventCommands, QuestionCommands):
                                            speakers=[s for s, _ in out.changed]))
             return out.target
 
-        return await self._retrying(attempt)
+        return await self._retrying_list(attempt)
 
     async def withdraw_floor(self, code: str, sid: int, participant: str | None, by: Actor | None = None) -> Speaker:
         """Its requester, or a moderator (`by`), withdraws a waiting request."""
@@ -63,7 +80,7 @@ class SpeakerCommands(EventCommands, QuestionCommands):
                                                audit=audit(by, "speaker.withdraw", speaker=sid)))
             return out.target
 
-        return await self._retrying(attempt)
+        return await self._retrying_list(attempt)
 
     async def moderate_speaker(self, code: str, sid: int, body: object, by: Actor | None = None) -> Speaker:
         data = fields.payload(body, allowed=("action", "position"), required=("action",))
@@ -77,13 +94,13 @@ class SpeakerCommands(EventCommands, QuestionCommands):
                                            audit=audit(by, f"speaker.{action}", speaker=sid)))
             return out.target
 
-        return await self._retrying(attempt)
+        return await self._retrying_list(attempt)
 
     async def update_event(self, code: str, body: object, by: Actor | None = None) -> Event:
         """Settings as ever; switching the order to `by_group` also sorts who is already waiting."""
         updated = await super().update_event(code, body, by)
         if isinstance(body, dict) and body.get("speakers_order") == "by_group":
-            await self._retrying(lambda: self._reorder(code))
+            await self._retrying_list(lambda: self._reorder(code))
         return updated
 
     async def _reorder(self, code: str) -> None:
@@ -111,5 +128,5 @@ class SpeakerCommands(EventCommands, QuestionCommands):
             await self._commit(code, Write(changes + speaker_changes(renumbered), event=event,
                                            speakers=[s for s, _ in renumbered], delete_speakers=sorted(gone)))
 
-        await self._retrying(attempt)
+        await self._retrying_list(attempt)
 
