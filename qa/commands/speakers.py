@@ -44,7 +44,7 @@ class SpeakerCommands(EventCommands, QuestionCommands):
             try:
                 return await attempt()
             except StaleWrite:
-                await asyncio.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))  # noqa: S311 - jitter, not a secret
+                await asyncio.sleep(random.uniform(0, 0.002 * min(n + 1, 10)))  # jitter, not a secret
         raise Conflict("The list is being changed by someone else; try again.", "busy")
 
     async def _speaker_state(self, code: str) -> tuple[Event, list[Speaker]]:
