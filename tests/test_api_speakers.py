@@ -1,4 +1,4 @@
-"""The list of speakers over HTTP and WebSocket (PROTOCOL "List of speakers"), on SQLite and on a real Redis."""
+"""The list of speakers over HTTP and WebSocket (docs/api.md, docs/protocol.md), on SQLite and on a real Redis."""
 
 from __future__ import annotations
 

@@ -126,7 +126,6 @@ class EventCommands(CommandBase):
             value = data["screen_translation"]
             event.screen_translation = None if value is None else fields.choice(value, "screen_translation",
                                                                                 SCREEN_LANGUAGES)
-
         speaker_rules.apply_settings(event, data)
 
     async def _up_next(self, code: str, value: object) -> list[int]:

@@ -121,8 +121,9 @@ def speaker_visible(status: str, viewer: Viewer) -> bool:
 
 
 def speaker_view(s: Speaker, viewer: Viewer) -> dict[str, Any]:
-    """A request as PROTOCOL shapes it, plus its clock: `limit` seconds (0 = none), `elapsed` seconds spoken before
-    `clock.since` (epoch seconds of the running stretch, null while paused), `paused_at`, and `duration` once done."""
+    """A request as the API shapes it (docs/api.md, Speaker), plus its clock: `limit` seconds (0 = none),
+    `elapsed` seconds spoken before `clock.since` (epoch seconds of the running stretch, null while paused),
+    `paused_at`, and `duration` once done."""
     running = s.resumed_at is not None
     view: dict[str, Any] = {
         "id": s.id, "name": s.name, "delegation": s.delegation, "group": s.group, "kind": s.kind,
