@@ -154,3 +154,27 @@ def test_done_when_an_arabic_question_reaches_french_viewers_and_the_french_boot
     shown = next(x for x in snap["questions"] if x["id"] == asked["id"])
     assert snap["event"]["screen_translation"] == "en" and shown["translations"]["en"] == ENGLISH
     assert shown["language"] == "ar" and shown["highlighted"] is True
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_booth_follows_the_list_of_speakers_live(open_page: Any, event: Event, lang: str) -> None:
+    page = booth(open_page, event, lang)
+    expect(page.locator("#b-speaker-empty")).to_be_visible()
+    requests = []
+    for name, delegation, language in (("Amina Diallo", "Senegal", "fr"), ("Omar Haddad", "Jordan", "ar"),
+                                       ("Li Wei", "China", "zh")):
+        r = event.participant().post(f"/api/events/{event.code}/speakers",
+                                     json={"name": name, "delegation": delegation, "language": language})
+        assert r.status_code == 201, r.text
+        requests.append(r.json())
+    expect(page.locator("#b-speakers > li")).to_have_count(3)
+    event.mod("POST", f"/speakers/{requests[0]['id']}/moderate", {"action": "give"})
+    expect(page.locator("#b-speaker")).to_contain_text("Amina Diallo")
+    french = "French" if lang == "en" else "الفرنسية"
+    expect(page.locator("#b-speaker")).to_contain_text(french)  # the declared language, in the booth's page language
+    expect(page.locator("#b-speakers > li")).to_have_count(2)
+    expect(page.locator("#b-speakers > li").nth(0)).to_contain_text("Omar Haddad")
+    event.mod("POST", f"/speakers/{requests[1]['id']}/moderate", {"action": "give"})
+    expect(page.locator("#b-speaker")).to_contain_text("Omar Haddad")
+    expect(page.locator("#b-speakers > li")).to_have_count(1)
+    expect(page.locator("#b-speakers > li").nth(0)).to_contain_text("Li Wei")
