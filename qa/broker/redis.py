@@ -132,8 +132,9 @@ class RedisBroker(Broker):
                 pass  # the reader notices the broken connection, reconnects and sends RESYNC
         if waiter is not None:
             if self._pubsub is pubsub and not waiter.done():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_WAIT)
+                # asyncio.wait, not wait_for(shield()): in Python 3.11 that swallows a cancellation arriving as
+                # the confirmation does, and a room being stopped would then listen on forever.
+                await asyncio.wait({waiter}, timeout=SUBSCRIBE_WAIT)
             waiters = self._confirm.get(channel, [])
             if waiter in waiters:
                 waiters.remove(waiter)

@@ -23,11 +23,13 @@ from qa.domain.errors import Unavailable
 from qa.domain.model import Change, Event, Role, Viewer
 from qa.realtime import notices
 from qa.realtime.connection import NOTHING, Connection
+from qa.realtime.tasks import TaskSet
 from qa.settings import Settings
 from qa.store.base import EventState, Store
 
 log = logging.getLogger("floor.hub")
 SAFETY_POLL_SECONDS = 5.0  # how often a room checks the store's seq in case a doorbell was lost
+STOP_PRESENCE_SECONDS = 1.0  # how long a stopping room waits to tell the store it has no viewers left
 GOING_AWAY = 1001  # an idle socket is closed as going away
 REVOKED = 1008  # policy: the token this socket authenticated with was rotated away
 
@@ -54,26 +56,29 @@ class Room:
         self._presence_scheduled = False
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self._jobs: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet(f"room {code}")  # listener, ticker, presence, flush and sync jobs: stop() ends all
         self._state: EventState | None = None  # shared by every socket that syncs before the next notice
         self._state_gen = 0
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._listen())
-        self._ticker = asyncio.create_task(self._tick())
+        self._tasks.spawn(self._listen())
+        self._tasks.spawn(self._tick())
         await self._ready.wait()
 
     async def stop(self) -> None:
-        for task in (self._task, self._ticker):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        """Cancel and await every task of this room, then tell the store this instance has no viewers here.
+
+        The goodbye is bounded: a Redis that hangs must not hold the room's lock (and a rejoin) for long."""
+        await self._tasks.close()
         with contextlib.suppress(Exception):
-            await self.hub.store.set_presence(self.code, self.hub.settings.instance_id, 0, 1.0)
+            async with asyncio.timeout(STOP_PRESENCE_SECONDS):  # not wait_for: in 3.11 it may swallow a cancel
+                await self.hub.store.set_presence(self.code, self.hub.settings.instance_id, 0, 1.0)
+
+    @property
+    def tasks(self) -> int:
+        """Background tasks still owned by this room (0 after stop())."""
+        return len(self._tasks)
 
     async def _listen(self) -> None:
         chan = notices.channel(self.hub.settings.redis_prefix, self.code)
@@ -122,7 +127,7 @@ class Room:
         if not self._presence_scheduled:
             self._presence_scheduled = True
             delay = min(self.hub.settings.presence_seconds, 0.05 if self.presence == 0 else 1.0)
-            asyncio.get_running_loop().call_later(delay, lambda: asyncio.create_task(self.update_presence()))
+            self._tasks.spawn_later(delay, self.update_presence)
 
     async def update_presence(self) -> None:
         """Record this instance's viewers; tell every instance the total when it changed."""
@@ -232,9 +237,7 @@ class Room:
                     self._set_storage(False)
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(job)
-        self._jobs.add(task)  # held until done: the loop keeps only weak references to tasks
-        task.add_done_callback(self._jobs.discard)
+        self._tasks.spawn(job)
 
     def _set_storage(self, ok: bool) -> None:
         if ok != self.storage_ok:
@@ -278,8 +281,7 @@ class Room:
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_later(self.hub.settings.coalesce_seconds,
-                                                  lambda: asyncio.create_task(self._flush()))
+            self._tasks.spawn_later(self.hub.settings.coalesce_seconds, self._flush)
 
     async def _flush(self) -> None:
         """One `votes` and one `poll.results` per dirty poll per window, read fresh from the store."""
@@ -357,6 +359,7 @@ class Hub:
         self.rooms: dict[str, Room] = {}
         self._room_locks: dict[str, asyncio.Lock] = {}
         self.total = 0
+        self._tasks = TaskSet("hub")
         self._sweeper: asyncio.Task[None] | None = None
 
     async def _sweep_idle(self) -> None:
@@ -372,17 +375,27 @@ class Hub:
 
     async def join(self, code: str, conn: Connection, since: int | None) -> Room:
         if self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep_idle())
+            self._sweeper = self._tasks.spawn(self._sweep_idle())
         lock = self._room_locks.setdefault(code, asyncio.Lock())
         async with lock:
             room = self.rooms.get(code)
             if room is None:
                 room = Room(self, code)
                 self.rooms[code] = room
-                await room.start()
+                try:
+                    await room.start()
+                except BaseException:  # cancelled (the socket went away) or failed: no room without viewers
+                    if self.rooms.get(code) is room:
+                        del self.rooms[code]
+                    await room.stop()
+                    raise
             room.add(conn)
         self.total += 1
-        await self.sync(room, conn, since)
+        try:
+            await self.sync(room, conn, since)
+        except BaseException:
+            await self.leave(room, conn)  # the caller never got the room, so it cannot leave it
+            raise
         return room
 
     async def leave(self, room: Room, conn: Connection) -> None:
@@ -457,12 +470,16 @@ class Hub:
                 conn.abort(REVOKED, "token no longer valid")
 
     async def close_all(self, code: int, reason: str) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
+        """Shutdown: close every socket, then stop every room and the sweeper (their tasks cancelled and awaited)."""
         for room in list(self.rooms.values()):
             for conn in list(room.connections):
                 conn.abort(code, reason)
+        for room in list(self.rooms.values()):
+            if self.rooms.get(room.code) is room:
+                del self.rooms[room.code]
+            await room.stop()
+        await self._tasks.close()
+        self._sweeper = None
 
     def connections_of(self, participant: str) -> int:
         return sum(len(room.by_participant.get(participant, ())) for room in self.rooms.values())
