@@ -18,6 +18,7 @@ from typing import Any
 from qa.broker.base import RESYNC, Broker, Subscription
 from qa.domain.errors import Unavailable
 from qa.redisconn import ERRORS, connect, unavailable
+from qa.redisconn import close as close_client
 
 log = logging.getLogger("floor.broker")
 BACKOFF_FIRST = 0.05  # seconds before the first reconnect attempt; doubles up to BACKOFF_MAX, +-50% jitter
@@ -68,7 +69,7 @@ class RedisBroker(Broker):
         for client in (self.client, self._listener):
             if client is not None:
                 with contextlib.suppress(*ERRORS):
-                    await client.aclose()
+                    await close_client(client)
         self.client = self._listener = None
 
     async def ping(self) -> None:

@@ -111,12 +111,20 @@ class Room:
                 backoff = min(backoff * 2, 5.0)
 
     async def _tick(self) -> None:
-        """Presence heartbeat and the safety net for lost doorbells or a storage outage."""
+        """Presence heartbeat and the safety net for lost doorbells or a storage outage; every
+        `counts_refresh_seconds` it also re-reads and re-sends every vote and poll count."""
+        loop = asyncio.get_running_loop()
+        refresh_every = self.hub.settings.counts_refresh_seconds
+        counts_at = loop.time()
         while True:
-            await asyncio.sleep(SAFETY_POLL_SECONDS if self.storage_ok else self.hub.settings.presence_seconds)
+            await asyncio.sleep(min(SAFETY_POLL_SECONDS, refresh_every) if self.storage_ok
+                                else self.hub.settings.presence_seconds)
             try:
                 await self.update_presence()
-                await self.catch_up(refresh_counts=not self.storage_ok)
+                refresh = not self.storage_ok or loop.time() - counts_at >= refresh_every
+                await self.catch_up(refresh_counts=refresh)
+                if refresh and self.storage_ok:
+                    counts_at = loop.time()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
