@@ -13,6 +13,7 @@ must not depend on disk timing, so it uses the setting that guarantees it; docs/
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -432,7 +433,7 @@ async def test_after_a_redis_restart_every_screen_shows_the_stores_counts_and_re
         aof_redis.start()
         durable(aof_redis)
         for proc in pair:
-            await until(lambda p=proc: _ready(http, p), 10, "ready again")
+            await until(functools.partial(_ready, http, proc), 10, "ready again")
         restarted = time.monotonic()
         await until(lambda: len([r for r in load.results if r[0] > restarted and r[3] == 200]) >= 20, 10,
                     "votes acknowledged after the restart")
