@@ -35,7 +35,7 @@ class Settings:
     redis_wait_seconds: float = _setting("FLOOR_REDIS_WAIT_SECONDS", 1.0, "how long a write waits for "
                                          "FLOOR_REDIS_WAIT_REPLICAS replicas before it is refused (503)")
     counts_refresh_seconds: float = _setting(
-        "FLOOR_COUNTS_REFRESH_SECONDS", 30.0, "safety tick: each room re-reads and re-sends vote and poll counts "
+        "FLOOR_COUNTS_REFRESH_SECONDS", 10.0, "safety tick: each room re-reads and re-sends vote and poll counts "
         "this often, so screens converge even if a vote's doorbell was lost")
     redis_prefix: str = _setting("FLOOR_REDIS_PREFIX", "floor", "prefix of every Redis key and channel, so several "
                                  "deployments can share one Redis")

@@ -29,6 +29,7 @@ from qa.store.base import EventState, Store
 
 log = logging.getLogger("floor.hub")
 SAFETY_POLL_SECONDS = 5.0  # how often a room checks the store's seq in case a doorbell was lost
+RECOUNT_AFTER_SECONDS = 2.0  # after a resync or a recovery, counts are re-read once more this much later
 STOP_PRESENCE_SECONDS = 1.0  # how long a stopping room waits to tell the store it has no viewers left
 GOING_AWAY = 1001  # an idle socket is closed as going away
 REVOKED = 1008  # policy: the token this socket authenticated with was rotated away
@@ -54,6 +55,7 @@ class Room:
         self._dirty_polls: set[int] = set()
         self._flush_scheduled = False
         self._presence_scheduled = False
+        self._recount_scheduled = False
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
         self._tasks = TaskSet(f"room {code}")  # listener, ticker, presence, flush and sync jobs: stop() ends all
@@ -88,6 +90,7 @@ class Room:
                 async with self.hub.broker.subscribe(chan) as sub:
                     if self._ready.is_set():
                         await self.catch_up(refresh_counts=True)  # re-subscribed: fill what we missed
+                        self._recount_later()
                     else:
                         try:
                             await self._read_position()
@@ -98,6 +101,7 @@ class Room:
                     async for raw in sub:
                         if raw == RESYNC:
                             await self.catch_up(refresh_counts=True)
+                            self._recount_later()
                             continue
                         notice = notices.decode(raw)
                         if notice is not None:
@@ -223,6 +227,8 @@ class Room:
                 return
             recovered = not self.storage_ok
             self._set_storage(True)
+            if recovered:
+                self._recount_later()
             if changes is None or current < self.last_seq or not same_log:
                 self.last_seq, self.epoch, self.seq_known = current, epoch, True
                 self.unsynced.clear()
@@ -243,6 +249,17 @@ class Room:
                     await self.send_all_counts()
                 except Unavailable:
                     self._set_storage(False)
+
+    def _recount_later(self) -> None:
+        """Once more, a little after an outage ended: a vote's doorbell that failed while the broker was still
+        reconnecting (its write succeeded) would otherwise wait for the next safety tick."""
+        if not self._recount_scheduled:
+            self._recount_scheduled = True
+            self._tasks.spawn_later(RECOUNT_AFTER_SECONDS, self._recount)
+
+    async def _recount(self) -> None:
+        self._recount_scheduled = False
+        await self.catch_up(refresh_counts=True)
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
         self._tasks.spawn(job)
