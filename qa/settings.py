@@ -25,6 +25,18 @@ class Settings:
     redis_url: str | None = _setting(
         "FLOOR_REDIS_URL", None, "set: state and pub/sub live in that Redis, and any number of instances may serve "
         "the same events (`redis://`, `rediss://` or `redis+cluster://`)")
+    redis_sentinels: tuple[str, ...] = _setting(
+        "FLOOR_REDIS_SENTINELS", (), "`host:port,...` of Redis Sentinels (instead of FLOOR_REDIS_URL): Floor finds "
+        "the master through them and follows it after a failover")
+    redis_master: str = _setting("FLOOR_REDIS_MASTER", "mymaster", "the master's name known to the Sentinels")
+    redis_wait_replicas: int = _setting(
+        "FLOOR_REDIS_WAIT_REPLICAS", 0, "a write is acknowledged only once this many replicas hold it (Redis "
+        "`WAIT`); otherwise 503, not acknowledged. 0: acknowledged when the master has it")
+    redis_wait_seconds: float = _setting("FLOOR_REDIS_WAIT_SECONDS", 1.0, "how long a write waits for "
+                                         "FLOOR_REDIS_WAIT_REPLICAS replicas before it is refused (503)")
+    counts_refresh_seconds: float = _setting(
+        "FLOOR_COUNTS_REFRESH_SECONDS", 10.0, "safety tick: each room re-reads and re-sends vote and poll counts "
+        "this often, so screens converge even if a vote's doorbell was lost")
     redis_prefix: str = _setting("FLOOR_REDIS_PREFIX", "floor", "prefix of every Redis key and channel, so several "
                                  "deployments can share one Redis")
     admin_token: str = _setting("FLOOR_ADMIN_TOKEN", "", "organiser token (`Authorization: Bearer ...`); unset: "
@@ -86,6 +98,12 @@ class Settings:
                                               "a loopback name or an IP address, never another `Host`")
     instance_id: str = field(default_factory=lambda: secrets.token_hex(4))
     admin_token_generated: bool = False  # True only on the start that created it: print it that once
+
+    def __post_init__(self) -> None:
+        if self.redis_sentinels and not self.redis_url:  # one URL for every Redis user (store, broker, limiter)
+            from qa.redisconn import sentinel_url
+
+            object.__setattr__(self, "redis_url", sentinel_url(self.redis_sentinels, self.redis_master))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

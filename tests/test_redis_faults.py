@@ -13,6 +13,7 @@ must not depend on disk timing, so it uses the setting that guarantees it; docs/
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -410,3 +411,49 @@ async def test_a_store_outage_is_announced_and_recovery_catches_up(redis_server:
     await until(lambda: sink.frames[-1]["type"] == "question.created", 5, "live again")
     await h.leave(room, conn)
     await conn.stop()
+
+
+async def test_after_a_redis_restart_every_screen_shows_the_stores_counts_and_requests_recover(
+        aof_redis: RedisServer, pair: list[FloorProcess]) -> None:
+    """Issue 16 item 7: votes cast around a restart (stopped, started on the same port) must not leave screens
+    with stale counts, and pooled connections that died with the old server must not turn into 503s."""
+    a, b = pair
+    async with httpx.AsyncClient(timeout=10) as http:
+        created, qids = await setup_event(http, a, b)
+        code = created["code"]
+        views = [await LiveView.open(proc.ws_url, code, cookie=await new_participant(http, proc.url))
+                 for proc in (a, b, a, b, a, b)]
+        voters = [await new_participant(http, a.url) for _ in range(VOTERS)]
+        load = Load(pair, code, qids, voters)
+        casting = asyncio.create_task(load.run(http))
+        await until(lambda: len(load.acknowledged("vote")) >= 20, 10, "votes flowing")
+        aof_redis.stop()
+        stopped = time.monotonic()
+        await until(lambda: any(r[3] == 503 for r in load.results if r[0] > stopped), 10, "a write refused")
+        aof_redis.start()
+        durable(aof_redis)
+        for proc in pair:
+            await until(functools.partial(_ready, http, proc), 10, "ready again")
+        restarted = time.monotonic()
+        await until(lambda: len([r for r in load.results if r[0] > restarted and r[3] == 200]) >= 20, 10,
+                    "votes acknowledged after the restart")
+        load.stop.set()
+        await casting
+
+        for proc in pair:  # dead pooled connections are checked and remade: a burst right after is all served
+            burst = await asyncio.gather(*(http.get(f"{proc.url}/api/events/{code}") for _ in range(100)))
+            assert [r.status_code for r in burst if r.status_code != 200] == []
+            assert (await http.get(f"{proc.url}/readyz")).status_code == 200
+
+        async def store_counts() -> dict[int, int]:
+            return {q["id"]: q["votes"] for q in (await http.get(f"{a.url}/api/events/{code}")).json()["questions"]}
+
+        expected = await store_counts()
+        assert sum(expected.values()) >= len({key for key, _ in load.acknowledged("vote")})
+        for view in views:
+            async def converged(view: LiveView = view) -> bool:
+                return {qid: q["votes"] for qid, q in view.mirror.questions.items()} == await store_counts()
+
+            await until(converged, 10, "socket shows the store's counts")
+            assert view.closed is None
+            await view.close()

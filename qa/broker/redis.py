@@ -18,6 +18,7 @@ from typing import Any
 from qa.broker.base import RESYNC, Broker, Subscription
 from qa.domain.errors import Unavailable
 from qa.redisconn import ERRORS, connect, unavailable
+from qa.redisconn import close as close_client
 
 log = logging.getLogger("floor.broker")
 BACKOFF_FIRST = 0.05  # seconds before the first reconnect attempt; doubles up to BACKOFF_MAX, +-50% jitter
@@ -68,7 +69,7 @@ class RedisBroker(Broker):
         for client in (self.client, self._listener):
             if client is not None:
                 with contextlib.suppress(*ERRORS):
-                    await client.aclose()
+                    await close_client(client)
         self.client = self._listener = None
 
     async def ping(self) -> None:
@@ -132,8 +133,9 @@ class RedisBroker(Broker):
                 pass  # the reader notices the broken connection, reconnects and sends RESYNC
         if waiter is not None:
             if self._pubsub is pubsub and not waiter.done():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_WAIT)
+                # asyncio.wait, not wait_for(shield()): in Python 3.11 that swallows a cancellation arriving as
+                # the confirmation does, and a room being stopped would then listen on forever.
+                await asyncio.wait({waiter}, timeout=SUBSCRIBE_WAIT)
             waiters = self._confirm.get(channel, [])
             if waiter in waiters:
                 waiters.remove(waiter)

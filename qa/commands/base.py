@@ -26,6 +26,7 @@ from qa.store.base import StaleWrite, Store, Write
 
 T = TypeVar("T")
 log = logging.getLogger("floor.commands")
+UNSENT_MAX = 1000  # notices kept for re-sending after a broker failure (the oldest are dropped beyond it)
 
 
 class CommandBase:
@@ -33,6 +34,7 @@ class CommandBase:
     def __init__(self, store: Store, broker: Broker, *, limits: Limits, prefix: str = "floor",
                  retention_days: int = 30) -> None:
         self.store = store
+        self._unsent: list[tuple[str, bytes]] = []  # (channel, notice) a broker failure kept from other instances
         self.retention_days = retention_days  # the deployment's default; each event may set its own
         self.broker = broker
         self.limits = limits
@@ -44,13 +46,20 @@ class CommandBase:
         if not items:
             return
         chan = notices.channel(self.prefix, code)
-        try:
-            for item in items:
-                if isinstance(item, Change) and item.seq > 0 and self.store.publishes_changes:
-                    continue  # logged changes were published by the commit itself; event.deleted (seq 0) was not
-                await self.broker.publish(chan, notices.encode(item))
-        except Unavailable:
-            pass
+        outgoing = [(chan, notices.encode(item)) for item in items
+                    # logged changes were published by the commit itself; event.deleted (seq 0) was not
+                    if not (isinstance(item, Change) and item.seq > 0 and self.store.publishes_changes)]
+        # A vote's doorbell that failed is not dropped: it goes out again with the next publish that works (the
+        # receivers re-read counts from the store, so a late or repeated one is harmless), and rooms also re-read
+        # counts after every resync and on their safety tick (FLOOR_COUNTS_REFRESH_SECONDS).
+        pending, self._unsent = self._unsent + outgoing, []
+        for i, (channel, message) in enumerate(pending):
+            try:
+                await self.broker.publish(channel, message)
+            except Unavailable:
+                self._unsent = pending[i:][-UNSENT_MAX:]
+                log.warning("broker unavailable: %d notices kept to send again", len(self._unsent))
+                return
 
     async def _commit(self, code: str, write: Write) -> list[Change]:
         changes = await self.store.commit(code, write)

@@ -21,6 +21,7 @@ from typing import Any
 from qa.domain.model import Viewer
 
 SLOW_CONSUMER = 1013  # "try again later": reconnect and resume from the last seq
+CLOSE_WAIT_SECONDS = 5.0  # how long stop() lets a close started by abort() take before cancelling it
 
 
 class ConnState(Enum):
@@ -40,6 +41,7 @@ class Connection:
     __slots__ = (
         "_close",
         "_close_when_sent",
+        "_closer",
         "_framed",
         "_held",
         "_inflight",
@@ -74,6 +76,7 @@ class Connection:
         self._held: list[tuple[int, str, bool]] | None = None
         self._inflight: asyncio.Future[None] | None = None  # a send that had to wait for the transport
         self._close_when_sent: tuple[int, str] | None = None
+        self._closer: asyncio.Task[None] | None = None  # the close abort() started; stop() awaits it
         self.close_code: int | None = None
 
     def push(self, frame: str, seq: int, *, counts: bool = False) -> None:
@@ -172,7 +175,7 @@ class Connection:
         self.state = ConnState.CLOSED
         self.close_code = code
         self._queue = self._held = None
-        asyncio.get_running_loop().create_task(self._safe_close(code, reason))
+        self._closer = asyncio.get_running_loop().create_task(self._safe_close(code, reason))
 
     async def _safe_close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
@@ -185,6 +188,11 @@ class Connection:
             self._inflight.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._inflight
+        closer, self._closer = self._closer, None
+        if closer is not None:  # let the close frame go out, but not forever
+            _, late = await asyncio.wait({closer}, timeout=CLOSE_WAIT_SECONDS)
+            for task in late:
+                task.cancel()  # scheduled to finish, so still referenced by the loop; nothing else to await
 
     @property
     def backlog(self) -> int:

@@ -23,11 +23,14 @@ from qa.domain.errors import Unavailable
 from qa.domain.model import Change, Event, Role, Viewer
 from qa.realtime import notices
 from qa.realtime.connection import NOTHING, Connection
+from qa.realtime.tasks import TaskSet
 from qa.settings import Settings
 from qa.store.base import EventState, Store
 
 log = logging.getLogger("floor.hub")
 SAFETY_POLL_SECONDS = 5.0  # how often a room checks the store's seq in case a doorbell was lost
+RECOUNT_AFTER_SECONDS = 2.0  # after a resync or a recovery, counts are re-read once more this much later
+STOP_PRESENCE_SECONDS = 1.0  # how long a stopping room waits to tell the store it has no viewers left
 GOING_AWAY = 1001  # an idle socket is closed as going away
 REVOKED = 1008  # policy: the token this socket authenticated with was rotated away
 
@@ -52,28 +55,32 @@ class Room:
         self._dirty_polls: set[int] = set()
         self._flush_scheduled = False
         self._presence_scheduled = False
+        self._recount_scheduled = False
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self._jobs: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet(f"room {code}")  # listener, ticker, presence, flush and sync jobs: stop() ends all
         self._state: EventState | None = None  # shared by every socket that syncs before the next notice
         self._state_gen = 0
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._listen())
-        self._ticker = asyncio.create_task(self._tick())
+        self._tasks.spawn(self._listen())
+        self._tasks.spawn(self._tick())
         await self._ready.wait()
 
     async def stop(self) -> None:
-        for task in (self._task, self._ticker):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        """Cancel and await every task of this room, then tell the store this instance has no viewers here.
+
+        The goodbye is bounded: a Redis that hangs must not hold the room's lock (and a rejoin) for long."""
+        await self._tasks.close()
         with contextlib.suppress(Exception):
-            await self.hub.store.set_presence(self.code, self.hub.settings.instance_id, 0, 1.0)
+            async with asyncio.timeout(STOP_PRESENCE_SECONDS):  # not wait_for: in 3.11 it may swallow a cancel
+                await self.hub.store.set_presence(self.code, self.hub.settings.instance_id, 0, 1.0)
+
+    @property
+    def tasks(self) -> int:
+        """Background tasks still owned by this room (0 after stop())."""
+        return len(self._tasks)
 
     async def _listen(self) -> None:
         chan = notices.channel(self.hub.settings.redis_prefix, self.code)
@@ -83,6 +90,7 @@ class Room:
                 async with self.hub.broker.subscribe(chan) as sub:
                     if self._ready.is_set():
                         await self.catch_up(refresh_counts=True)  # re-subscribed: fill what we missed
+                        self._recount_later()
                     else:
                         try:
                             await self._read_position()
@@ -93,6 +101,7 @@ class Room:
                     async for raw in sub:
                         if raw == RESYNC:
                             await self.catch_up(refresh_counts=True)
+                            self._recount_later()
                             continue
                         notice = notices.decode(raw)
                         if notice is not None:
@@ -106,12 +115,20 @@ class Room:
                 backoff = min(backoff * 2, 5.0)
 
     async def _tick(self) -> None:
-        """Presence heartbeat and the safety net for lost doorbells or a storage outage."""
+        """Presence heartbeat and the safety net for lost doorbells or a storage outage; every
+        `counts_refresh_seconds` it also re-reads and re-sends every vote and poll count."""
+        loop = asyncio.get_running_loop()
+        refresh_every = self.hub.settings.counts_refresh_seconds
+        counts_at = loop.time()
         while True:
-            await asyncio.sleep(SAFETY_POLL_SECONDS if self.storage_ok else self.hub.settings.presence_seconds)
+            await asyncio.sleep(min(SAFETY_POLL_SECONDS, refresh_every) if self.storage_ok
+                                else self.hub.settings.presence_seconds)
             try:
                 await self.update_presence()
-                await self.catch_up(refresh_counts=not self.storage_ok)
+                refresh = not self.storage_ok or loop.time() - counts_at >= refresh_every
+                await self.catch_up(refresh_counts=refresh)
+                if refresh and self.storage_ok:
+                    counts_at = loop.time()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001
@@ -122,7 +139,7 @@ class Room:
         if not self._presence_scheduled:
             self._presence_scheduled = True
             delay = min(self.hub.settings.presence_seconds, 0.05 if self.presence == 0 else 1.0)
-            asyncio.get_running_loop().call_later(delay, lambda: asyncio.create_task(self.update_presence()))
+            self._tasks.spawn_later(delay, self.update_presence)
 
     async def update_presence(self) -> None:
         """Record this instance's viewers; tell every instance the total when it changed."""
@@ -210,6 +227,8 @@ class Room:
                 return
             recovered = not self.storage_ok
             self._set_storage(True)
+            if recovered:
+                self._recount_later()
             if changes is None or current < self.last_seq or not same_log:
                 self.last_seq, self.epoch, self.seq_known = current, epoch, True
                 self.unsynced.clear()
@@ -231,10 +250,19 @@ class Room:
                 except Unavailable:
                     self._set_storage(False)
 
+    def _recount_later(self) -> None:
+        """Once more, a little after an outage ended: a vote's doorbell that failed while the broker was still
+        reconnecting (its write succeeded) would otherwise wait for the next safety tick."""
+        if not self._recount_scheduled:
+            self._recount_scheduled = True
+            self._tasks.spawn_later(RECOUNT_AFTER_SECONDS, self._recount)
+
+    async def _recount(self) -> None:
+        self._recount_scheduled = False
+        await self.catch_up(refresh_counts=True)
+
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(job)
-        self._jobs.add(task)  # held until done: the loop keeps only weak references to tasks
-        task.add_done_callback(self._jobs.discard)
+        self._tasks.spawn(job)
 
     def _set_storage(self, ok: bool) -> None:
         if ok != self.storage_ok:
@@ -278,8 +306,7 @@ class Room:
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_later(self.hub.settings.coalesce_seconds,
-                                                  lambda: asyncio.create_task(self._flush()))
+            self._tasks.spawn_later(self.hub.settings.coalesce_seconds, self._flush)
 
     async def _flush(self) -> None:
         """One `votes` and one `poll.results` per dirty poll per window, read fresh from the store."""
@@ -357,6 +384,7 @@ class Hub:
         self.rooms: dict[str, Room] = {}
         self._room_locks: dict[str, asyncio.Lock] = {}
         self.total = 0
+        self._tasks = TaskSet("hub")
         self._sweeper: asyncio.Task[None] | None = None
 
     async def _sweep_idle(self) -> None:
@@ -372,17 +400,27 @@ class Hub:
 
     async def join(self, code: str, conn: Connection, since: int | None) -> Room:
         if self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep_idle())
+            self._sweeper = self._tasks.spawn(self._sweep_idle())
         lock = self._room_locks.setdefault(code, asyncio.Lock())
         async with lock:
             room = self.rooms.get(code)
             if room is None:
                 room = Room(self, code)
                 self.rooms[code] = room
-                await room.start()
+                try:
+                    await room.start()
+                except BaseException:  # cancelled (the socket went away) or failed: no room without viewers
+                    if self.rooms.get(code) is room:
+                        del self.rooms[code]
+                    await room.stop()
+                    raise
             room.add(conn)
         self.total += 1
-        await self.sync(room, conn, since)
+        try:
+            await self.sync(room, conn, since)
+        except BaseException:
+            await self.leave(room, conn)  # the caller never got the room, so it cannot leave it
+            raise
         return room
 
     async def leave(self, room: Room, conn: Connection) -> None:
@@ -457,12 +495,16 @@ class Hub:
                 conn.abort(REVOKED, "token no longer valid")
 
     async def close_all(self, code: int, reason: str) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
+        """Shutdown: close every socket, then stop every room and the sweeper (their tasks cancelled and awaited)."""
         for room in list(self.rooms.values()):
             for conn in list(room.connections):
                 conn.abort(code, reason)
+        for room in list(self.rooms.values()):
+            if self.rooms.get(room.code) is room:
+                del self.rooms[room.code]
+            await room.stop()
+        await self._tasks.close()
+        self._sweeper = None
 
     def connections_of(self, participant: str) -> int:
         return sum(len(room.by_participant.get(participant, ())) for room in self.rooms.values())

@@ -15,7 +15,8 @@ def create_store(settings: Settings) -> Store:
         from qa.store.redis import RedisStore
 
         return RedisStore(settings.redis_url, prefix=settings.redis_prefix, log_max=settings.log_max,
-                          audit_max=settings.audit_max)
+                          audit_max=settings.audit_max, wait_replicas=settings.redis_wait_replicas,
+                          wait_seconds=settings.redis_wait_seconds)
     from qa.store.sqlite import SqliteStore
 
     return SqliteStore(settings.data_dir / "floor.sqlite3", log_max=settings.log_max, audit_max=settings.audit_max)

@@ -27,10 +27,11 @@ from typing import Any
 
 import orjson
 
-from qa.domain.errors import Conflict, NotFound
+from qa.domain.errors import Conflict, NotFound, Unavailable
 from qa.domain.model import Change, Event, Note, Poll, PollTally, Question, Speaker
 from qa.realtime import notices
 from qa.redisconn import ERRORS, connect, unavailable
+from qa.redisconn import close as close_client
 from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
 
 # Shared by the scripts: KEYS[1] is the event hash, ARGV[1] the event's key base "{prefix}:{code}:".
@@ -270,6 +271,7 @@ if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, tonumber(ARGV[
 return total
 """
 
+_WRITES = frozenset({"create", "delete", "commit", "vote", "answer"})  # acknowledged writes: WAITed for
 _SCRIPTS = {"create": _CREATE, "next_id": _NEXT_ID, "delete": _DELETE, "commit": _COMMIT, "changes": _CHANGES,
             "state": _STATE, "question": _QUESTION, "vote": _VOTE, "answer": _ANSWER, "tally": _TALLY,
             "presence": _PRESENCE}
@@ -278,8 +280,11 @@ _SCRIPTS = {"create": _CREATE, "next_id": _NEXT_ID, "delete": _DELETE, "commit":
 class RedisStore(Store):
     publishes_changes = True  # the commit script publishes each change itself
 
-    def __init__(self, url: str, *, prefix: str = "floor", log_max: int = 1000, audit_max: int = 10000) -> None:
+    def __init__(self, url: str, *, prefix: str = "floor", log_max: int = 1000, audit_max: int = 10000,
+                 wait_replicas: int = 0, wait_seconds: float = 1.0) -> None:
         self.url = url
+        self.wait_replicas = wait_replicas  # > 0: a write counts only once WAIT says this many replicas hold it
+        self.wait_seconds = wait_seconds
         self.prefix = prefix
         self.log_max = log_max
         self.audit_max = audit_max
@@ -290,11 +295,13 @@ class RedisStore(Store):
     # -- lifecycle -----------------------------------------------------------------------------------
     async def open(self) -> None:
         self.client, self.cluster = await connect(self.url)
+        if self.cluster and self.wait_replicas:
+            raise SystemExit("FLOOR_REDIS_WAIT_REPLICAS is not supported with a Redis Cluster.")
         self._scripts = {name: self.client.register_script(src) for name, src in _SCRIPTS.items()}
 
     async def close(self) -> None:
         if self.client is not None:
-            await self.client.aclose()
+            await close_client(self.client)
             self.client = None
 
     async def ping(self) -> None:
@@ -323,7 +330,23 @@ class RedisStore(Store):
         base = self._base(code)
         if not self._scripts:
             raise unavailable(RuntimeError("not open"))
+        if self.wait_replicas and script in _WRITES:
+            return await self._run_and_wait(script, base, *args)
         return await self._do(self._scripts[script](keys=[base + "ev"], args=[base, *args]))
+
+    async def _run_and_wait(self, script: str, base: str, *args: Any) -> Any:
+        """The script, then WAIT, on one connection (WAIT counts that connection's writes): an answer comes back
+        only once `wait_replicas` replicas hold the write, so a failover to one of them cannot lose it. If they do
+        not confirm within `wait_seconds`, the write is refused (503): it may exist on the master alone, and
+        every write Floor takes is safe to retry."""
+        pipe = self._client.pipeline(transaction=False)
+        await self._scripts[script](keys=[base + "ev"], args=[base, *args], client=pipe)
+        pipe.execute_command("WAIT", self.wait_replicas, max(1, int(self.wait_seconds * 1000)))
+        result, confirmed = await self._do(pipe.execute())
+        if int(confirmed) < self.wait_replicas:
+            raise Unavailable(f"Storage replicas did not confirm the write in time ({int(confirmed)} of "
+                              f"{self.wait_replicas}); it is not acknowledged. Try again shortly.")
+        return result
 
     # -- events --------------------------------------------------------------------------------------
     async def create_event(self, event: Event) -> None:
