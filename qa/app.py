@@ -11,11 +11,11 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from qa import i18n, language_id, retention
@@ -85,12 +85,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *api.routes,
             *ws.routes,
             *pages.routes,
-            Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
+            Mount("/static", pages.VersionedStatic(directory=pages.STATIC), name="static"),
         ],
         middleware=[
             *([Middleware(TrustedHostMiddleware, allowed_hosts=hosts.allowed_hosts(settings), www_redirect=False)]
               if settings.allowed_hosts else []),
             Middleware(ServerSendMiddleware),
+            # Text answers compressed (HTTP only: WebSockets pass untouched; a 206 range answer is never re-encoded).
+            Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors),
             Middleware(ParticipantMiddleware, secret_key=settings.secret_key),
         ],
@@ -120,6 +122,7 @@ def _template_env() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(), extensions=["jinja2.ext.i18n"])
     env.policies["ext.i18n.trimmed"] = True
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["static_url"] = pages.static_url
     return env
 
 

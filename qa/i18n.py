@@ -210,6 +210,15 @@ def accepted(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
+def primary(tag: str | None) -> str | None:
+    """A BCP 47 tag (`zh-CN`, `zh-Hans-CN`, `fr_CA`, `AR`) by its primary subtag, as Floor has one catalog per
+    language; anything not shaped like a tag is returned as it was (and so matches no language)."""
+    if not tag or len(tag) > 35:
+        return tag
+    head = tag.replace("_", "-").split("-", 1)[0].lower()
+    return head if head.isalpha() and 2 <= len(head) <= 3 else tag
+
+
 def negotiate(query: str | None, cookie: str | None, accept_language: str, event_language: str | None = None,
               *, shared_screen: bool = False) -> str:
     """The page's language: ?lang=, then the device's choice (cookie), then the browser's, then the event's.
@@ -217,6 +226,7 @@ def negotiate(query: str | None, cookie: str | None, accept_language: str, event
     A shared screen (presenter, overlay) shows the language the organiser set for the event, unless ?lang= says
     otherwise: the projector's own browser settings say nothing about the room.
     """
+    query, cookie = primary(query), primary(cookie)
     if query in LANGUAGES:
         return query
     if shared_screen and event_language in LANGUAGES:

@@ -53,7 +53,22 @@ async function load() {
 }
 
 function link(href, label) {
-  return h("a", { href, target: "_blank", rel: "noopener" }, label);
+  const copy = h("button", { type: "button", class: "btn btn-quiet btn-small a-copy" }, t("Copy"));
+  copy.setAttribute("aria-label", t("Copy link: {link}", { link: label }));
+  copy.addEventListener("click", () => copyLink(href, copy));
+  return h("span", { class: "a-link" }, h("a", { href, target: "_blank", rel: "noopener" }, label), copy);
+}
+
+async function copyLink(href, button) {
+  let done = false;
+  try {
+    await navigator.clipboard.writeText(href);
+    done = true;
+  } catch {
+    done = false;
+  }
+  setText(els.listMsg, done ? t("Copied: {link}", { link: href }) : t("Could not copy; select the link and copy it."));
+  button.dataset.copied = String(done);
 }
 
 function row(ev) {
@@ -65,7 +80,9 @@ function row(ev) {
       h("div", { class: "hint" }, h("span", { dir: "ltr" }, ev.code), " · ", meta)),
     h("td", {}, h("div", { class: "a-links" },
       link(l.attendee, t("Attendee page")), link(l.moderator, t("Moderator")), link(l.presenter, t("Presenter (notes)")),
-      link(l.presenter_public, t("Public screen")), link(l.overlay, t("Overlay")))),
+      link(l.presenter_public, t("Public screen")), link(l.overlay, t("Overlay")),
+      h("a", { href: `/e/${encodeURIComponent(ev.code)}/qr.svg`, download: `floor-${ev.code}-qr.svg`,
+        class: "btn btn-quiet btn-small" }, t("Download QR code (SVG)")))),
     h("td", {}, h("div", { class: "a-actions" },
       h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "json") }, t("Export JSON")),
       h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "csv") }, t("Export CSV")),

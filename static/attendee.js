@@ -24,6 +24,16 @@ const say = announcer($("#announcer"));
 const OUTBOX_KEY = `floor:outbox:${code}`;
 const PROFILE_KEY = "floor:profile";
 const SORT_KEY = "floor:sort";
+const TOLD_KEY = `floor:told:${code}`; // own questions the moderator did not publish: told to their asker
+const DISMISSED_KEY = `floor:dismissed:${code}`; // closed polls the attendee hid
+const NAME_MAX = 90; // characters of a question kept in a vote button's accessible name
+
+// After a plain-HTML send (?asked=...) the outcome is on the page: keep the address clean.
+if (new URLSearchParams(location.search).has("asked")) {
+  const params = new URLSearchParams(location.search);
+  params.delete("asked");
+  history.replaceState(null, "", location.pathname + (params.size ? `?${params}` : "") + location.hash);
+}
 
 const els = {
   app: $("#app"),
@@ -60,6 +70,8 @@ const els = {
   forgetYes: $("#forget-yes"),
   forgetNo: $("#forget-no"),
   forgetMsg: $("#forget-msg"),
+  ask: $("#ask"),
+  askToggle: $("#ask-toggle"),
 };
 
 // -- questions -----------------------------------------------------------------------------------
@@ -77,13 +89,14 @@ function questionItem(id) {
   const sep = h("span", { class: "sep", "aria-hidden": "true" }, "·");
   const meta = h("p", { class: "q-meta", dir: "auto" }, who, sep, org);
   const count = h("span", { class: "vote-count" }, "0");
-  const srCount = h("span", { class: "sr-only" });
   const vote = h("button", { type: "button", class: "vote", "aria-pressed": "false", "data-qid": id },
-    h("span", { class: "vote-icon", "aria-hidden": "true" }), count, srCount);
+    h("span", { class: "vote-icon", "aria-hidden": "true" }), count);
   vote.addEventListener("click", () => toggleVote(id));
   const status = h("p", { class: "q-status" }, h("span", { class: "badge badge-warn" }));
-  const li = h("li", { class: "q", "data-qid": id }, flag, text, tr.el, meta, vote, status);
-  it = { li, flag, text, tr, meta, who, org, sep, vote, count, srCount, status };
+  const note = h("p", { class: "form-msg q-note", "data-kind": "error", hidden: true });
+  const own = h("div", { class: "row q-own", hidden: true });
+  const li = h("li", { class: "q", "data-qid": id }, flag, text, tr.el, meta, vote, status, note, own);
+  it = { li, flag, text, tr, meta, who, org, sep, vote, count, status, note, own, ownShown: "" };
   items.set(id, it);
   return it;
 }
@@ -104,7 +117,13 @@ function updateItem(it, q, { onscreen = false } = {}) {
   it.vote.disabled = !votable;
   it.vote.setAttribute("aria-pressed", q.voted ? "true" : "false");
   setText(it.count, num(q.votes ?? 0));
-  setText(it.srCount, t("{votes}, upvote", { votes: nt("{n} vote", "{n} votes", q.votes ?? 0) }));
+  const short = q.text.length > NAME_MAX ? `${q.text.slice(0, NAME_MAX - 1)}…` : q.text;
+  const label = t("Upvote: {question}, {votes}", { question: short, votes: nt("{n} vote", "{n} votes", q.votes ?? 0) });
+  if (it.vote.getAttribute("aria-label") !== label) it.vote.setAttribute("aria-label", label);
+  const refused = voteNotes.get(q.id);
+  it.note.hidden = !refused;
+  setText(it.note, refused || "");
+  ownActions(it, q);
   it.status.hidden = q.status !== "pending" && q.status !== "merged";
   if (q.status === "merged") {
     const target = live.questions.get(q.merged_into);
@@ -133,10 +152,23 @@ function outboxItem(entry) {
 }
 
 const pendingVotes = new Set();
+const voteNotes = new Map(); // question id -> why the last vote was not sent (shown on the question, not only announced)
+
+function refuseVote(id) {
+  const text = t("Your vote was not sent: you are offline. Try again when you are back online.");
+  voteNotes.set(id, text);
+  say(text);
+  schedule();
+}
 
 async function toggleVote(id) {
   const q = live.questions.get(id);
   if (!q || q.status !== "approved" || readOnly || pendingVotes.has(id)) return;
+  if (navigator.onLine === false || live.state === "offline") {
+    refuseVote(id); // visibly refused, never silently reverted
+    return;
+  }
+  voteNotes.delete(id);
   const on = !q.voted;
   const before = { voted: q.voted, votes: q.votes };
   pendingVotes.add(id);
@@ -147,8 +179,93 @@ async function toggleVote(id) {
   if (r.ok) live.upsertQuestion({ id, voted: r.data.voted, votes: r.data.votes });
   else {
     live.upsertQuestion({ id, ...before });
-    say(r.message);
+    if (r.network) refuseVote(id);
+    else {
+      voteNotes.set(id, r.message);
+      say(r.message);
+      schedule();
+    }
   }
+}
+
+// -- own questions: withdraw any, edit while pending; told what happened to the rest ------------------
+
+let told = local.get(TOLD_KEY, []);
+
+function ownActions(it, q) {
+  const mode = !q.mine || q.status === "merged" ? "" : q.status === "pending" ? "pending" : "withdraw";
+  const key = `${mode}:${it.editing ? "edit" : ""}`;
+  it.own.hidden = !mode;
+  if (key === it.ownShown) return;
+  it.ownShown = key;
+  if (!mode) return it.own.replaceChildren();
+  const withdraw = h("button", { type: "button", class: "btn btn-quiet btn-small", "data-action": "withdraw" },
+    t("Withdraw"));
+  withdraw.addEventListener("click", () => withdrawQuestion(q.id, it));
+  if (it.editing) {
+    const box = h("textarea", { rows: "3", maxlength: String(MAX_TEXT), dir: "auto", "aria-label": t("Your question") });
+    box.value = live.questions.get(q.id)?.text || "";
+    const save = h("button", { type: "button", class: "btn btn-small", "data-action": "save" }, t("Save"));
+    const cancel = h("button", { type: "button", class: "btn btn-quiet btn-small" }, t("Cancel"));
+    save.addEventListener("click", () => saveEdit(q.id, it, box.value));
+    cancel.addEventListener("click", () => { it.editing = false; schedule(); });
+    it.own.replaceChildren(box, save, cancel);
+    box.focus();
+    return;
+  }
+  const parts = [withdraw];
+  if (mode === "pending") {
+    const edit = h("button", { type: "button", class: "btn btn-quiet btn-small", "data-action": "edit" }, t("Edit"));
+    edit.addEventListener("click", () => { it.editing = true; schedule(); });
+    parts.unshift(edit);
+  }
+  it.own.replaceChildren(...parts);
+}
+
+async function withdrawQuestion(id, it) {
+  const r = await api("DELETE", `/api/events/${encodeURIComponent(code)}/questions/${id}`);
+  if (r.ok || r.status === 404) {
+    live.questions.delete(id);
+    showMessage(t("Your question was withdrawn."), "ok");
+    schedule();
+    return;
+  }
+  voteNotes.set(id, r.message);
+  schedule();
+}
+
+async function saveEdit(id, it, value) {
+  const r = await api("PATCH", `/api/events/${encodeURIComponent(code)}/questions/${id}`, { body: { text: value.trim() } });
+  if (r.ok) {
+    it.editing = false;
+    voteNotes.delete(id);
+    live.upsertQuestion(r.data);
+    showMessage(t("Your question was updated."), "ok");
+  } else {
+    voteNotes.set(id, r.message);
+  }
+  schedule();
+}
+
+function rememberTold(q) {
+  if (told.some((e) => e.id === q.id)) return;
+  told = [...told, { id: q.id, text: q.text, language: q.language }].slice(-20);
+  local.set(TOLD_KEY, told);
+}
+
+function toldItem(entry) {
+  const key = `told:${entry.id}`;
+  let it = items.get(key);
+  if (!it) {
+    const text = h("p", { class: "q-text user-text", dir: "auto" });
+    const li = h("li", { class: "q q-rejected", "data-told": entry.id }, text,
+      h("p", { class: "q-status" }, h("span", { class: "badge" }, t("Not published by the moderator"))));
+    it = { li, text };
+    items.set(key, it);
+  }
+  setText(it.text, entry.text);
+  setLang(it.text, entry.language);
+  return it.li;
 }
 
 function sortKey() {
@@ -180,10 +297,16 @@ function pollCard(poll) {
   const form = h("form", { novalidate: true });
   const results = resultsView();
   const closedNote = h("p", { class: "hint" }, t("This poll is closed."));
+  const afterNote = h("p", { class: "hint" }, t("Results appear once you have answered."));
+  const hide = h("button", { type: "button", class: "btn btn-quiet btn-small poll-hide" }, t("Hide"));
+  hide.addEventListener("click", () => {
+    local.set(DISMISSED_KEY, [...local.get(DISMISSED_KEY, []), poll.id].slice(-50));
+    schedule();
+  });
   const el = h("article", { class: "card poll", "aria-labelledby": `poll-${poll.id}-t`, "data-poll": poll.id },
-    h("div", { class: "poll-head" }, title, badge), form, closedNote, results.el);
-  card = { id: poll.id, el, form, msg, submit, badge, results, closedNote, shape: pollShape(poll), dirty: false,
-    inputs: [], mine: undefined };
+    h("div", { class: "poll-head" }, title, badge), form, closedNote, afterNote, results.el, hide);
+  card = { id: poll.id, el, form, msg, submit, badge, results, closedNote, afterNote, hide, shape: pollShape(poll),
+    dirty: false, inputs: [], mine: undefined };
   const name = `poll-${poll.id}`;
   if (poll.kind === "single" || poll.kind === "multiple") {
     const multi = poll.kind === "multiple";
@@ -297,7 +420,9 @@ function applyMine(card, poll) {
 function renderPolls() {
   const all = [...live.polls.values()];
   const open = all.filter((p) => p.status === "open").sort((a, b) => b.id - a.id);
-  const lastClosed = all.filter((p) => p.status !== "open" && p.results).sort((a, b) => b.id - a.id)[0];
+  const dismissed = new Set(local.get(DISMISSED_KEY, []));
+  const lastClosed = all.filter((p) => p.status !== "open" && p.results && !dismissed.has(p.id))
+    .sort((a, b) => b.id - a.id)[0];
   const shown = lastClosed ? [...open, lastClosed] : open;
   const nodes = shown.map((poll) => {
     const card = pollCard(poll);
@@ -307,6 +432,11 @@ function renderPolls() {
     card.form.hidden = !isOpen;
     card.closedNote.hidden = isOpen;
     applyMine(card, poll);
+    // `answered`: the counts arrive live, but an attendee sees them only once their own answer is in.
+    const waiting = isOpen && poll.results_visibility === "answered" && !poll.my_answer;
+    card.afterNote.hidden = !waiting;
+    card.results.el.hidden = waiting;
+    card.hide.hidden = isOpen;
     card.results.update(poll);
     return card.el;
   });
@@ -493,6 +623,8 @@ els.forgetYes.addEventListener("click", async () => {
   }
   outbox = [];
   saveOutbox();
+  told = [];
+  local.remove(TOLD_KEY);
   for (const q of [...live.questions.values()]) {
     if (q.mine) live.questions.delete(q.id);
     else if (q.voted) live.upsertQuestion({ id: q.id, voted: false, votes: Math.max(0, (q.votes || 0) - 1) });
@@ -534,14 +666,19 @@ function render() {
   els.onscreen.hidden = !onscreen;
   reconcile(els.list, nodesFor(approved));
   els.empty.hidden = approved.length > 0 || !!onscreen;
-  setText(els.total, total(approved.length + (onscreen ? 1 : 0)));
+  setText(els.total, total(approved.length)); // the list below, not the on-screen card above it
   reconcile(els.answeredList, nodesFor(answered));
   els.answered.hidden = answered.length === 0;
   setText(els.answeredCount, total(answered.length));
   // The socket can deliver our own question before the send's answer: show it once, not twice.
   const arrived = new Set(all.filter((q) => q.mine).map((q) => q.text));
   const waiting = outbox.filter((e) => !(sending.has(e.client_id) && arrived.has(e.text)));
-  const mineNodes = [...nodesFor(mine), ...waiting.map((e) => { used.add(`out:${e.client_id}`); return outboxItem(e); })];
+  const toldNodes = told.filter((e) => !live.questions.has(e.id)).map((e) => {
+    used.add(`told:${e.id}`);
+    return toldItem(e);
+  });
+  const mineNodes = [...nodesFor(mine), ...waiting.map((e) => { used.add(`out:${e.client_id}`); return outboxItem(e); }),
+    ...toldNodes];
   reconcile(els.mineList, mineNodes);
   els.mine.hidden = mineNodes.length === 0;
   for (const key of [...items.keys()]) if (!used.has(key)) items.delete(key);
@@ -558,6 +695,8 @@ let fresh = 0;
 let freshTimer = null;
 let wasOpen = live.event.questions_open;
 let wasHighlighted = live.event.highlighted;
+// Own questions as last seen: a `question.removed` (rejected) is told to its asker with the words they wrote.
+const removedMine = new Map([...live.questions.values()].filter((q) => q.mine).map((q) => [q.id, q]));
 
 function noteFresh() {
   fresh += 1;
@@ -575,6 +714,13 @@ live.subscribe((type, data) => {
     els.ended.hidden = false;
     say(t("This event has ended."));
     return;
+  }
+  if (type === "question.removed" && data?.status === "rejected") {
+    const had = removedMine.get(data.id);
+    if (had) {
+      rememberTold(had);
+      say(t("Not published by the moderator"));
+    }
   }
   if (type === "question.created" || type === "question.updated") {
     const before = seen.get(data.id);
@@ -595,9 +741,11 @@ live.subscribe((type, data) => {
     wasHighlighted = data.highlighted;
   } else if (type === "snapshot") {
     for (const q of live.questions.values()) seen.set(q.id, q.status);
-  } else if (type === "state" && data === "connected" && outbox.length) {
-    flushOutbox();
+  } else if (type === "state" && data === "connected") {
+    voteNotes.clear();
+    if (outbox.length) flushOutbox();
   }
+  for (const q of live.questions.values()) if (q.mine) removedMine.set(q.id, q);
   schedule();
 });
 
@@ -614,6 +762,20 @@ for (const input of document.querySelectorAll('input[name="sort"]')) {
     render();
   });
 }
+
+// -- on a phone the ask form is compact: open polls and the list come first ---------------------------
+const compact = matchMedia("(max-width: 40rem)");
+function setAskOpen(open) {
+  els.form.hidden = !open;
+  els.askToggle.setAttribute("aria-expanded", String(open));
+}
+els.askToggle.hidden = false;
+els.askToggle.addEventListener("click", () => {
+  const open = els.form.hidden;
+  setAskOpen(open);
+  if (open) els.text.focus();
+});
+setAskOpen(!compact.matches || !!els.text.value || outbox.length > 0 || !!els.msg.textContent.trim());
 
 loadProfile();
 updateCounter();

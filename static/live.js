@@ -24,8 +24,12 @@ const SEQUENCED = new Set([
 ]);
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15000;
-const PING_EVERY_MS = 25000;
-const SILENCE_LIMIT_MS = 60000; // nothing heard for this long: the socket is dead even if not closed
+// Application heartbeat both ways: after PING_AFTER_MS of silence the page sends {"type":"ping"} and the server
+// answers "pong"; nothing heard for DEAD_AFTER_MS means a silently dead socket (a network that swallows bytes,
+// a phone moving from Wi-Fi to 4G): drop it and resume from the last seq. Detected within 10 s.
+const HEARTBEAT_TICK_MS = 1000;
+const PING_AFTER_MS = 3000;
+const DEAD_AFTER_MS = 7000;
 
 export class Live {
   /**
@@ -55,7 +59,10 @@ export class Live {
     this._lastHeard = 0;
     this._ended = false;
     if (snapshot) this._load(snapshot, snapshot.seq);
+    this._lastPing = 0;
     addEventListener("online", () => this.reconnectNow());
+    // The browser knows first: say "Offline" at once, and drop the socket so that "online" reconnects afresh.
+    addEventListener("offline", () => this._wentOffline());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
     });
@@ -83,6 +90,19 @@ export class Live {
     clearTimeout(this._retryTimer);
     this.attempt = 0;
     this._connect();
+  }
+
+  _wentOffline() {
+    if (this._ended) return;
+    if (this.ws) {
+      const ws = this.ws;
+      this.ws = null;
+      ws.onclose = null;
+      ws.close();
+    }
+    clearInterval(this._pingTimer);
+    this._setState("offline");
+    this._retry(false);
   }
 
   /** Use another token (or none) from now on: drop the socket and authenticate afresh. */
@@ -156,8 +176,17 @@ export class Live {
     }
     this.ws = ws;
     let opened = false;
+    // A handshake that hangs (the same swallowing network) is given up and retried.
+    const handshake = setTimeout(() => {
+      if (opened || ws !== this.ws) return;
+      this.ws = null;
+      ws.onclose = null;
+      ws.close();
+      this._retry(false);
+    }, DEAD_AFTER_MS);
     ws.onopen = () => {
       opened = true;
+      clearTimeout(handshake);
       this._lastHeard = Date.now();
       if (this.token) {
         this.authed = false;
@@ -195,7 +224,8 @@ export class Live {
     clearInterval(this._pingTimer);
     this._pingTimer = setInterval(() => {
       if (ws !== this.ws) return;
-      if (Date.now() - this._lastHeard > SILENCE_LIMIT_MS) {
+      const now = Date.now();
+      if (now - this._lastHeard > DEAD_AFTER_MS) {
         // A half-open connection (phone changed network): drop it and resume elsewhere.
         this.ws = null;
         ws.onclose = null;
@@ -204,8 +234,11 @@ export class Live {
         this._retry(false);
         return;
       }
-      this.send({ type: "ping" });
-    }, PING_EVERY_MS);
+      if (now - this._lastHeard >= PING_AFTER_MS && now - this._lastPing >= PING_AFTER_MS) {
+        this._lastPing = now;
+        this.send({ type: "ping" });
+      }
+    }, HEARTBEAT_TICK_MS);
   }
 
   async _retry(neverOpened) {

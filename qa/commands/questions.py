@@ -7,7 +7,7 @@ from typing import Any
 
 from qa import language_id
 from qa.commands.base import CommandBase, audit, event_change, question_change
-from qa.domain import fields
+from qa.domain import fields, text
 from qa.domain import questions as question_rules
 from qa.domain.errors import Conflict, Invalid, NotFound
 from qa.domain.model import (
@@ -145,6 +145,37 @@ class QuestionCommands(CommandBase):
                                            audit=audit(by, "participant.ban" if on else "participant.unban",
                                                         **target)))
             return result.event or state.event
+
+        return await self._retrying(attempt)
+
+    async def own_question(self, code: str, qid: int, participant: str) -> Question:
+        """The asker's own question; anyone else's (or none) is 404, so ids of other people's questions tell nothing."""
+        await self.event(code)
+        q = await self.store.get_question(code, qid)
+        if q is None or q.author != participant:
+            raise NotFound("You have no question with this id in this event.")
+        return q
+
+    async def withdraw(self, code: str, qid: int, participant: str) -> None:
+        """The asker takes back one of their questions, whatever its status: it is deleted (as by Forget me)."""
+        await self.own_question(code, qid, participant)
+        await self._retrying(lambda: self._delete_questions(code, [qid]))
+
+    async def edit_own(self, code: str, qid: int, participant: str, body: object) -> Question:
+        """The asker corrects their question's text while it waits for the moderator (pending only)."""
+        data = fields.payload(body, allowed=("text",), required=("text",))
+
+        async def attempt() -> Question:
+            q = await self.own_question(code, qid, participant)
+            if q.status is not Status.PENDING or q.held:
+                raise Conflict("Only a question that is still waiting for the moderator can be edited.",
+                               "not_pending")
+            new_text = text.clean(data["text"], "text", min_len=self.limits.question_min,
+                                  max_len=self.limits.question_max, multiline=True)
+            if new_text != q.text:
+                q.text = new_text
+                await self._commit(code, Write([question_change(q, q.status)], questions=[q]))
+            return await self.question(code, qid)
 
         return await self._retrying(attempt)
 

@@ -40,6 +40,7 @@ class ResultsVisibility(StrEnum):
     LIVE = "live"
     CLOSED = "closed"
     NEVER = "never"
+    ANSWERED = "answered"  # an attendee sees results once they have answered (and everyone once it is closed)
 
 
 PUBLIC_STATUSES = frozenset({Status.APPROVED, Status.ANSWERED})

@@ -1,4 +1,7 @@
-"""Polls: validation of each kind, an answer reduced to counter keys, and results from counters."""
+"""Polls: validation of each kind, an answer reduced to counter keys, and results from counters.
+
+`results` (what attendees see): `live` (the API's default), `closed` (once closed), `never`, or `answered` (each
+attendee once they have answered, everyone once closed; the moderator UI's default for new polls)."""
 
 from __future__ import annotations
 

@@ -72,17 +72,26 @@ def poll_visible(poll: Poll, viewer: Viewer) -> bool:
     return viewer.role is Role.MODERATOR or poll.opened_once
 
 
-def results_visible(poll: Poll, viewer: Viewer) -> bool:
-    """Moderators and the panel (presenter token) always see results; a public screen sees what attendees see."""
+def results_visible(poll: Poll, viewer: Viewer, answered: bool | None = None) -> bool:
+    """Moderators and the panel (presenter token) always see results; a public screen sees what attendees see.
+
+    `answered` (results after answering): an attendee who answered sees them, one who did not sees them once the
+    poll is closed. `answered=None` is a live broadcast to sockets whose answers are not looked up: the counts go
+    out and each page shows them only once its own answer is in (a UI choice against bandwagons, not a secret)."""
     if viewer.role is Role.MODERATOR or viewer.backstage:
         return True
     if poll.results is ResultsVisibility.LIVE:
         return True
+    if poll.results is ResultsVisibility.ANSWERED:
+        if poll.status is PollStatus.CLOSED:
+            return True
+        return viewer.participant is not None and answered is not False
     return poll.results is ResultsVisibility.CLOSED and poll.status is PollStatus.CLOSED
 
 
-def poll_view(poll: Poll, tally: PollTally, viewer: Viewer, mine: list[str] | None = None) -> dict[str, Any]:
-    shown = results_visible(poll, viewer)
+def poll_view(poll: Poll, tally: PollTally, viewer: Viewer, mine: list[str] | None = None,
+              answered: bool | None = None) -> dict[str, Any]:
+    shown = results_visible(poll, viewer, answered=True if mine is not None else answered)
     return {
         "id": poll.id, "title": poll.title, "kind": poll.kind.value, "options": poll.options,
         "scale": poll.scale, "labels": poll.labels, "max_choices": poll.max_choices, "status": poll.status.value,
@@ -176,7 +185,8 @@ def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, Po
         "event": event_view(event, viewer),
         "questions": [question_view(q, viewer, q.id in voted) for q in questions
                       if question_visible(q.status, q.author, viewer, q.held)],
-        "polls": [poll_view(p, t, viewer, answers.get(p.id)) for p, t in polls if poll_visible(p, viewer)],
+        "polls": [poll_view(p, t, viewer, answers.get(p.id), answered=p.id in answers) for p, t in polls
+                  if poll_visible(p, viewer)],
         "speakers": speakers_view(speakers or [], viewer),
         "seq": seq,
         "viewer": {"role": viewer.role.value, "backstage": viewer.backstage},

@@ -182,6 +182,22 @@ async def ask(request: Request) -> Response:
     return ok(question_view(q, Viewer(Role.ATTENDEE, me), False), 201)
 
 
+async def withdraw_question(request: Request) -> Response:
+    """The asker withdraws their own question (any status): 204; someone else's is 404."""
+    await limit(request, "questions", _settings(request).questions_per_minute)
+    await _commands(request).withdraw(request.path_params["code"], request.path_params["qid"], participant(request))
+    return Response(status_code=204)
+
+
+async def edit_question(request: Request) -> Response:
+    """The asker corrects their own pending question: `{"text"}` -> 200 question; 409 `not_pending` after."""
+    body = await json_body(request)
+    await limit(request, "questions", _settings(request).questions_per_minute)
+    me = participant(request)
+    q = await _commands(request).edit_own(request.path_params["code"], request.path_params["qid"], me, body)
+    return ok(question_view(q, Viewer(Role.ATTENDEE, me), False))
+
+
 async def vote(request: Request) -> Response:
     await limit(request, "votes", _settings(request).votes_per_minute)
     on = request.method == "POST"
@@ -361,6 +377,8 @@ routes = [
     resource("/api/events/{code}/bans/{tag}", delete=remove_ban),
     resource("/api/events/{code}/questions", post=ask),
     resource("/api/events/{code}/questions/{qid:id}/vote", post=vote, delete=vote),
+    resource("/api/events/{code}/questions/{qid:id}", patch=edit_question, delete=withdraw_question),
+    resource("/api/events/{code}/questions/{qid:id}/edit", post=edit_question),
     resource("/api/events/{code}/queue", get=queue),
     resource("/api/events/{code}/questions/{qid:id}/moderate", post=moderate),
     resource("/api/events/{code}/questions/{qid:id}/translations", post=translate),

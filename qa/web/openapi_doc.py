@@ -108,7 +108,7 @@ SCHEMAS: dict[str, Any] = {
         "kind": {"enum": ["single", "multiple", "rating", "wordcloud"]},
         "options": {"type": "array", "items": {"type": "string"}}, "scale": _NULLABLE_INT,
         "labels": {"type": ["array", "null"], "items": {"type": "string"}}, "max_choices": _NULLABLE_INT,
-        "status": {"enum": ["open", "closed"]}, "results_visibility": {"enum": ["live", "closed", "never"]},
+        "status": {"enum": ["open", "closed"]}, "results_visibility": {"enum": ["live", "closed", "never", "answered"]},
         "segment": _NULLABLE_INT, "results": {"type": ["object", "null"]}, "voters": _NULLABLE_INT,
         "my_answer": {"type": ["object", "null"]}}},
     "Note": {"type": "object", "required": ["id", "text", "created_at", "acked_at"], "properties": {
@@ -201,7 +201,9 @@ SCHEMAS: dict[str, Any] = {
         "options": {"type": "array", "minItems": 2, "maxItems": 12, "items": {"type": "string", "maxLength": 120}},
         "max_choices": {"type": "integer", "minimum": 1}, "scale": {"type": "integer", "minimum": 2, "maximum": 10},
         "labels": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "maxLength": 40}},
-        "results": {"enum": ["live", "closed", "never"]}}},
+        "results": {"enum": ["live", "closed", "never", "answered"]}}},
+    "EditOwn": {"type": "object", "additionalProperties": False, "required": ["text"], "properties": {
+        "text": {"type": "string", "minLength": 2, "maxLength": 500}}},
     "Answer": {"type": "object", "additionalProperties": False, "properties": {
         "choices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
         "rating": {"type": "integer", "minimum": 1, "maximum": 10},
@@ -298,6 +300,16 @@ PATHS: dict[str, Any] = {
         "post": _op("Upvote (idempotent)", {**_ok("200", "Votes", _ref("Votes")), **_errors(*_VOTE_ERRORS)}),
         "delete": _op("Withdraw the upvote", {**_ok("200", "Votes", _ref("Votes")), **_errors(*_VOTE_ERRORS)}),
     },
+    "/api/events/{code}/questions/{qid}": {
+        "parameters": [_code, _qid],
+        "patch": _op("Edit own question while it is pending (its asker); 409 not_pending after",
+                     {**_ok("200", "Question", _ref("Question")), **_errors(*_VOTE_ERRORS)}, body=_ref("EditOwn")),
+        "delete": _op("Withdraw own question (its asker); someone else's is 404",
+                      {"204": {"description": "Withdrawn"}, **_errors("404", "429", "503")}),
+    },
+    "/api/events/{code}/questions/{qid}/edit": {"parameters": [_code, _qid], "post": _op(
+        "Edit own question while it is pending (same as PATCH, for clients without PATCH)",
+        {**_ok("200", "Question", _ref("Question")), **_errors(*_VOTE_ERRORS)}, body=_ref("EditOwn"))},
     "/api/events/{code}/queue": {"parameters": [_code], "get": _op(
         "Every question with its status (moderator)",
         {**_ok("200", "Questions", {"type": "array", "items": _ref("Question")}),

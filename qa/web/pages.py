@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import segno
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from qa import i18n
 from qa import privacy as privacy_notice
-from qa.domain.errors import NotFound
+from qa.domain.errors import DomainError, NotFound
 from qa.domain.model import Event, Role, Viewer
 from qa.domain.views import event_view, snapshot
+from qa.web import api as api_routes
 from qa.web import hosts
+from qa.web.security import read_body
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
+
+# -- static files under versioned URLs -------------------------------------------------------------
+# One version for the whole static folder (a hash of every file): relative ES module imports between files resolve
+# under the same versioned folder, so they are versioned too without an import map; a change of any file changes
+# every URL. Versioned URLs are cached for a year (immutable); the plain /static/<file> stays, revalidated.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def static_version(folder: Path = STATIC) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+VERSION = static_version()
+_VERSION_LIKE = re.compile(r"^[0-9a-f]{12}$")
+
+
+def static_url(path: str) -> str:
+    """The versioned address of a file in static/ (templates call it as static_url("floor.css"))."""
+    return f"/static/{VERSION}/{path.lstrip('/')}"
+
+
+class VersionedStatic(StaticFiles):
+    """/static/<version>/<file>: immutable for a year; /static/<file> (and an older version, during a deploy) is
+    served too, with `no-cache` so that it is revalidated."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        head, _, rest = path.replace("\\", "/").partition("/")
+        current = head == VERSION and rest != ""
+        if _VERSION_LIKE.match(head) and rest:
+            path = rest
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 206, 304):
+            response.headers["Cache-Control"] = IMMUTABLE if current else "no-cache"
+        return response
 
 
 def language(request: Request, event: Event | None = None, *, shared_screen: bool = False) -> i18n.Language:
@@ -52,6 +95,12 @@ def qr_svg(url: str) -> str:
     return qr.svg_inline(scale=1, border=2, dark="#000", light="#fff", omitsize=True)
 
 
+def qr_document(url: str) -> str:
+    """The QR code as a stand-alone SVG file: with its namespace, so that a browser shows it as an image."""
+    svg = qr_svg(url)
+    return svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" width="330" height="330" ', 1)
+
+
 async def _event(request: Request) -> Event:
     event = await request.app.state.store.get_event(request.path_params["code"])
     if event is None:
@@ -77,7 +126,7 @@ def _render(request: Request, name: str, *, for_event: Event | None = None, shar
     response: Response = templates.TemplateResponse(request, name, base | ctx)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = base["lang"]
-    chosen = request.query_params.get("lang")
+    chosen = i18n.primary(request.query_params.get("lang"))
     if chosen in i18n.LANGUAGES:  # a switch on any page is remembered on this device
         response.set_cookie(i18n.COOKIE, chosen, max_age=i18n.COOKIE_MAX_AGE, path="/", samesite="lax")
     return response
@@ -103,12 +152,14 @@ async def admin(request: Request) -> Response:
     return _render(request, "admin.html")
 
 
-async def attendee(request: Request) -> Response:
+async def attendee(request: Request, refused: str | None = None, kept: dict[str, str] | None = None) -> Response:
     event = await _event(request)
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
     snap = await _snapshot(request, event, viewer)
+    asked = request.query_params.get("asked")
     return _render(request, "attendee.html", for_event=event, event=snap["event"], snapshot=snap, code=event.code,
-                   join_url=join_url(request, event.code))
+                   join_url=join_url(request, event.code), asked=asked if asked in ASK_RESULTS else None,
+                   refused=refused, kept=kept or {})
 
 
 async def moderate(request: Request) -> Response:
@@ -177,8 +228,40 @@ async def privacy(request: Request) -> Response:
 
 async def qr(request: Request) -> Response:
     event = await _event(request)
-    return Response(qr_svg(join_url(request, event.code)), media_type="image/svg+xml",
+    return Response(qr_document(join_url(request, event.code)), media_type="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=300"})
+
+
+# -- the ask form without JavaScript ------------------------------------------------------------------
+ASK_RESULTS = ("pending", "approved")
+
+
+async def ask_form(request: Request) -> Response:
+    """The ask form as a plain HTML form (before or without the script): ask, then 303 back to the page with the
+    outcome (`?asked=pending|approved`). Nothing typed goes into the address; on a refusal the page is shown again
+    with the words kept in the form and the reason."""
+    event = await _event(request)
+    raw = await read_body(request.stream(), request.headers, request.app.state.settings.max_body_bytes)
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    anonymous = form.get("anonymous") in ("on", "true", "1")
+    body: dict[str, Any] = {"text": form.get("text", ""), "anonymous": anonymous}
+    if not anonymous:
+        body.update(name=form.get("name") or None, affiliation=form.get("affiliation") or None)
+    if form.get("language") in i18n.LANGUAGES:
+        body["language"] = form["language"]
+    if 8 <= len(form.get("client_id", "")) <= 64:
+        body["client_id"] = form["client_id"]
+    try:
+        await api_routes.limit(request, "questions", request.app.state.settings.questions_per_minute)
+        q = await request.app.state.commands.ask(event.code, api_routes.participant(request), body)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        response = await attendee(request, refused=exc.code, kept=form)
+        response.status_code = 429 if exc.code == "rate_limited" else 400
+        return response
+    status = q.status.value if q.status.value in ASK_RESULTS else "pending"
+    return RedirectResponse(f"/e/{event.code}?asked={status}#ask", status_code=303)
 
 
 routes = [
@@ -186,6 +269,7 @@ routes = [
     Route("/join", join),
     Route("/admin", admin),
     Route("/e/{code}", attendee),
+    Route("/e/{code}/ask", ask_form, methods=["POST"]),
     Route("/e/{code}/moderate", moderate),
     Route("/e/{code}/present", present),
     Route("/e/{code}/overlay", overlay),

@@ -148,7 +148,8 @@ def test_other_screens_hold_on_a_phone(browser: Any, rich: Event, screen: str) -
         url = {"join": f"{rich.base}/", "privacy": f"{rich.base}/e/{rich.code}/privacy",
                "admin": f"{rich.base}/admin"}[screen]
         taps = {"join": ["form button[type=submit]"], "privacy": [".topbar-title a"],
-                "admin": ["#create-form button[type=submit]", "#events-body button", "#events-body a[download]"]}[screen]
+                "admin": ["#create-form button[type=submit]", "#events-body button",
+                          "#events-body a[download]"]}[screen]
         ready = "#events-body tr" if screen == "admin" else "main"
         if screen == "admin":  # signed in (the token stays in this tab), with the event list showing
             page.goto(f"{url}#token={ADMIN}")
