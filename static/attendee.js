@@ -435,9 +435,9 @@ function renderPolls() {
     // `answered`: the counts arrive live, but an attendee sees them only once their own answer is in.
     const waiting = isOpen && poll.results_visibility === "answered" && !poll.my_answer;
     card.afterNote.hidden = !waiting;
-    card.results.el.hidden = waiting;
     card.hide.hidden = isOpen;
     card.results.update(poll);
+    if (waiting) card.results.el.hidden = true;
     return card.el;
   });
   for (const id of [...cards.keys()]) if (!shown.some((p) => p.id === id)) cards.delete(id);

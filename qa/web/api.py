@@ -184,7 +184,7 @@ async def ask(request: Request) -> Response:
 
 async def withdraw_question(request: Request) -> Response:
     """The asker withdraws their own question (any status): 204; someone else's is 404."""
-    await limit(request, "questions", _settings(request).questions_per_minute)
+    await limit(request, "own", _settings(request).votes_per_minute)
     await _commands(request).withdraw(request.path_params["code"], request.path_params["qid"], participant(request))
     return Response(status_code=204)
 
@@ -192,7 +192,7 @@ async def withdraw_question(request: Request) -> Response:
 async def edit_question(request: Request) -> Response:
     """The asker corrects their own pending question: `{"text"}` -> 200 question; 409 `not_pending` after."""
     body = await json_body(request)
-    await limit(request, "questions", _settings(request).questions_per_minute)
+    await limit(request, "own", _settings(request).votes_per_minute)
     me = participant(request)
     q = await _commands(request).edit_own(request.path_params["code"], request.path_params["qid"], me, body)
     return ok(question_view(q, Viewer(Role.ATTENDEE, me), False))

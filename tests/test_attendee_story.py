@@ -1,0 +1,198 @@
+"""The attendee's own story (issue 12): withdraw and edit one's own question (commands on both stores, and HTTP),
+poll results `answered`, the ask form as a plain HTML form, static assets (compression, versioned immutable URLs),
+the QR file and BCP 47 language tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa import i18n
+from qa.broker.memory import MemoryBroker
+from qa.commands import Commands
+from qa.domain.errors import Conflict, NotFound
+from qa.domain.limits import Limits
+from qa.domain.model import Status
+from qa.store.base import Store
+from qa.web import pages
+from tests.inprocess import Floor, Moderator, ask
+from tests.test_retention import store  # noqa: F401 - the both-backends fixture
+
+
+async def _commands(store: Store) -> Commands:  # noqa: F811
+    commands = Commands(store, MemoryBroker(), limits=Limits(), prefix="story")
+    await commands.create_event({"title": "Side event", "code": "story", "moderation": "pre"})
+    return commands
+
+
+# -- commands on both stores ---------------------------------------------------------------------------------
+
+async def test_an_asker_edits_a_pending_question_and_no_one_else_can(store: Store) -> None:  # noqa: F811
+    commands = await _commands(store)
+    q = await commands.ask("story", "alice", {"text": "How is data protcted?"})
+    edited = await commands.edit_own("story", q.id, "alice", {"text": "How is data protected?"})
+    assert edited.text == "How is data protected?" and edited.status is Status.PENDING
+    stored = await store.get_question("story", q.id)
+    assert stored is not None and stored.text == "How is data protected?"
+    with pytest.raises(NotFound):
+        await commands.edit_own("story", q.id, "bob", {"text": "Hijacked question?"})
+    await commands.moderate("story", q.id, {"action": "approve"})
+    with pytest.raises(Conflict) as refused:
+        await commands.edit_own("story", q.id, "alice", {"text": "Changed after approval?"})
+    assert refused.value.code == "not_pending"
+
+
+async def test_an_asker_withdraws_their_own_question_only(store: Store) -> None:  # noqa: F811
+    commands = await _commands(store)
+    mine = await commands.ask("story", "alice", {"text": "Something I regret asking?"})
+    theirs = await commands.ask("story", "bob", {"text": "Something else entirely?"})
+    with pytest.raises(NotFound):
+        await commands.withdraw("story", theirs.id, "alice")
+    await commands.withdraw("story", mine.id, "alice")
+    state = await store.state("story")
+    assert state is not None and [q.id for q in state.questions] == [theirs.id]
+    with pytest.raises(NotFound):
+        await commands.withdraw("story", mine.id, "alice")
+
+
+# -- HTTP --------------------------------------------------------------------------------------------------------
+
+def test_withdraw_and_edit_over_http(floor: Floor, event: dict[str, Any], mod: Moderator) -> None:
+    code = event["code"]
+    alice, bob = floor.participant(), floor.participant()
+    q = ask(alice, code, "Waiting question with a typo?")
+    assert bob.patch(f"/api/events/{code}/questions/{q['id']}", json={"text": "Not yours?"}).status_code == 404
+    r = alice.patch(f"/api/events/{code}/questions/{q['id']}", json={"text": "Waiting question, fixed?"})
+    assert r.status_code == 200 and r.json()["text"] == "Waiting question, fixed?" and r.json()["mine"] is True
+    r = alice.post(f"/api/events/{code}/questions/{q['id']}/edit", json={"text": "Fixed again?"})
+    assert r.status_code == 200 and r.json()["text"] == "Fixed again?"
+    assert alice.patch(f"/api/events/{code}/questions/{q['id']}", json={"text": "x"}).status_code == 400
+    assert alice.patch(f"/api/events/{code}/questions/{q['id']}", json={"wrong": "x"}).status_code == 400
+    mod.moderate(q["id"], "approve")
+    r = alice.patch(f"/api/events/{code}/questions/{q['id']}", json={"text": "Too late?"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_pending"
+    assert bob.delete(f"/api/events/{code}/questions/{q['id']}").status_code == 404
+    assert alice.delete(f"/api/events/{code}/questions/{q['id']}").status_code == 204
+    assert q["id"] not in {x["id"] for x in mod.queue()}
+    spec = floor.host.get("/openapi.json").json()
+    assert {"patch", "delete"} <= set(spec["paths"]["/api/events/{code}/questions/{qid}"])
+    assert "post" in spec["paths"]["/api/events/{code}/questions/{qid}/edit"]
+
+
+def test_results_answered_shows_an_attendee_the_results_after_they_answer(floor: Floor, event: dict[str, Any],
+                                                                          mod: Moderator) -> None:
+    code = event["code"]
+    poll = mod.create_poll(title="Useful?", kind="single", options=["Yes", "No"], results="answered")
+    assert poll["results_visibility"] == "answered"
+    mod.poll_action(poll["id"], "open")
+    alice, bob = floor.participant(), floor.participant()
+    seen = {p["id"]: p for p in alice.get(f"/api/events/{code}").json()["polls"]}
+    assert seen[poll["id"]]["results"] is None
+    answered = alice.post(f"/api/events/{code}/polls/{poll['id']}/answer", json={"choices": [0]}).json()
+    assert answered["results"]["counts"] == [1, 0]
+    seen = {p["id"]: p for p in alice.get(f"/api/events/{code}").json()["polls"]}
+    assert seen[poll["id"]]["results"]["counts"] == [1, 0]
+    others = {p["id"]: p for p in bob.get(f"/api/events/{code}").json()["polls"]}
+    assert others[poll["id"]]["results"] is None  # bob has not answered
+    mod.poll_action(poll["id"], "close")
+    others = {p["id"]: p for p in bob.get(f"/api/events/{code}").json()["polls"]}
+    assert others[poll["id"]]["results"]["counts"] == [1, 0]
+    live_default = mod.create_poll(title="Default?", kind="single", options=["A", "B"])
+    assert live_default["results_visibility"] == "live"  # the API's default stays `live`
+
+
+# -- the ask form without JavaScript -----------------------------------------------------------------------------
+
+def test_the_ask_form_posts_and_redirects_back_with_nothing_typed_in_the_address(floor: Floor,
+                                                                                 event: dict[str, Any],
+                                                                                 mod: Moderator) -> None:
+    code = event["code"]
+    page = floor.participant().get(f"/e/{code}").text
+    assert f'<form id="ask-form" method="post" action="/e/{code}/ask"' in page
+    guest = floor.participant()
+    origin = {"Origin": "http://testserver"}
+    r = guest.post(f"/e/{code}/ask", data={"text": "Sent before the script loaded?", "name": "Amina",
+                                           "affiliation": "Mission", "language": "en"},
+                   headers=origin, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/e/{code}?asked=pending#ask"
+    assert "Sent" not in r.headers["location"] and "Amina" not in r.headers["location"]
+    queued = [q for q in mod.queue() if q["text"] == "Sent before the script loaded?"]
+    assert len(queued) == 1 and queued[0]["name"] == "Amina" and queued[0]["affiliation"] == "Mission"
+    shown = guest.get(r.headers["location"].split("#")[0]).text
+    assert "Sent. Your question is waiting for the moderator." in shown
+    refused = guest.post(f"/e/{code}/ask", data={"text": "x", "name": "Amina"}, headers=origin,
+                         follow_redirects=False)
+    assert refused.status_code == 400
+    assert "Your question was not sent." in refused.text and 'value="Amina"' in refused.text
+    anonymous = guest.post(f"/e/{code}/ask", data={"text": "Anonymous form post?", "name": "Hidden",
+                                                   "anonymous": "on"}, headers=origin, follow_redirects=False)
+    assert anonymous.status_code == 303
+    anon = next(q for q in mod.queue() if q["text"] == "Anonymous form post?")
+    assert anon["name"] is None
+
+
+def test_without_the_script_the_header_does_not_claim_to_connect(floor: Floor, event: dict[str, Any]) -> None:
+    page = floor.participant().get(f"/e/{event['code']}").text
+    assert "Connecting…" not in page and "Not live: reload for news" in page
+
+
+# -- static assets ---------------------------------------------------------------------------------------------
+
+def test_text_is_compressed_and_static_files_are_versioned_and_immutable(floor: Floor,
+                                                                         event: dict[str, Any]) -> None:
+    guest = floor.participant()
+    page = guest.get(f"/e/{event['code']}", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    css = f"/static/{pages.VERSION}/floor.css"
+    js = f"/static/{pages.VERSION}/attendee.js"
+    assert css in page.text and js in page.text
+    for url in (css, js):
+        r = guest.get(url, headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = guest.get("/static/floor.css")
+    assert plain.status_code == 200 and plain.headers["cache-control"] == "no-cache"
+    ranged = guest.get(js, headers={"Range": "bytes=0-9", "Accept-Encoding": "gzip"})
+    assert ranged.status_code == 206 and len(ranged.content) == 10 and "content-encoding" not in ranged.headers
+    svg = guest.get(f"/e/{event['code']}/qr.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+
+
+def test_a_changed_file_changes_its_url(tmp_path: Path) -> None:
+    (tmp_path / "a.js").write_text("export const a = 1;\n")
+    (tmp_path / "b.css").write_text("body{}\n")
+    before = pages.static_version(tmp_path)
+    assert pages.static_version(tmp_path) == before
+    (tmp_path / "a.js").write_text("export const a = 2;\n")
+    assert pages.static_version(tmp_path) != before
+
+
+def test_a_websocket_still_works_through_the_compression(floor: Floor, event: dict[str, Any]) -> None:
+    guest = floor.participant()
+    with guest.websocket_connect(f"/ws/events/{event['code']}", headers={"Accept-Encoding": "gzip"}) as ws:
+        first = ws.receive_json()
+        assert first["type"] == "snapshot"
+        ws.send_json({"type": "ping"})
+        while True:
+            msg = ws.receive_json()
+            if msg["type"] == "pong":
+                break
+
+
+# -- languages ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("tag", "expected"), [("zh-CN", "zh"), ("zh-Hans-CN", "zh"), ("fr_CA", "fr"),
+                                               ("AR", "ar"), ("es-419", "es"), ("pt-BR", "en"), ("xx", "en")])
+def test_bcp47_tags_are_understood_by_their_primary_subtag(tag: str, expected: str) -> None:
+    assert i18n.negotiate(tag, None, "") == expected
+
+
+def test_lang_zh_cn_renders_chinese_and_is_remembered(floor: Floor, event: dict[str, Any]) -> None:
+    guest = floor.participant()
+    r = guest.get(f"/e/{event['code']}?lang=zh-CN")
+    assert r.headers["content-language"] == "zh" and '<html lang="zh"' in r.text
+    assert guest.cookies.get(i18n.COOKIE) == "zh"
