@@ -118,7 +118,9 @@ function updateItem(it, q, { onscreen = false } = {}) {
   it.vote.setAttribute("aria-pressed", q.voted ? "true" : "false");
   setText(it.count, num(q.votes ?? 0));
   const short = q.text.length > NAME_MAX ? `${q.text.slice(0, NAME_MAX - 1)}…` : q.text;
-  const label = t("Upvote: {question}, {votes}", { question: short, votes: nt("{n} vote", "{n} votes", q.votes ?? 0) });
+  let label = t("Upvote: {question}, {votes}", { question: short, votes: nt("{n} vote", "{n} votes", q.votes ?? 0) });
+  // The visible count is part of the name (WCAG 2.5.3), also where a language words "no votes" without a digit.
+  if (!label.includes(num(q.votes ?? 0))) label = `${label} ${num(q.votes ?? 0)}`;
   if (it.vote.getAttribute("aria-label") !== label) it.vote.setAttribute("aria-label", label);
   const refused = voteNotes.get(q.id);
   it.note.hidden = !refused;
