@@ -70,8 +70,6 @@ const els = {
   forgetYes: $("#forget-yes"),
   forgetNo: $("#forget-no"),
   forgetMsg: $("#forget-msg"),
-  ask: $("#ask"),
-  askToggle: $("#ask-toggle"),
 };
 
 // -- questions -----------------------------------------------------------------------------------
@@ -764,20 +762,6 @@ for (const input of document.querySelectorAll('input[name="sort"]')) {
     render();
   });
 }
-
-// -- on a phone the ask form is compact: open polls and the list come first ---------------------------
-const compact = matchMedia("(max-width: 40rem)");
-function setAskOpen(open) {
-  els.form.hidden = !open;
-  els.askToggle.setAttribute("aria-expanded", String(open));
-}
-els.askToggle.hidden = false;
-els.askToggle.addEventListener("click", () => {
-  const open = els.form.hidden;
-  setAskOpen(open);
-  if (open) els.text.focus();
-});
-setAskOpen(!compact.matches || !!els.text.value || outbox.length > 0 || !!els.msg.textContent.trim());
 
 loadProfile();
 updateCounter();

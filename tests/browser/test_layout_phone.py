@@ -58,7 +58,7 @@ TAPPABLE_JS = """(selectors) => {
 }"""
 
 ATTENDEE_TAPS = ["button.vote:not([disabled])", "#forget-start", "#q-send", "#poll-list button[type=submit]",
-                 "#poll-list .scale button", ".lang-switch button", "#ask-toggle"]
+                 "#poll-list .scale button", ".lang-switch button", "#mine-list button"]
 
 
 def cells(page: Any, url: str, taps: list[str], screen: str, ready: str) -> list[str]:

@@ -182,8 +182,8 @@ def test_the_qr_file_renders_as_an_image(phone: Any, event: Event) -> None:
     page = phone.new_page()
     page.goto(f"{event.base}/")
     size = page.evaluate("""(src) => new Promise((ok) => { const img = new Image();
-        img.onload = () => ok([img.naturalWidth, img.naturalHeight]); img.onerror = () => ok(null); img.src = src; })""",
-                         f"{event.base}/e/{event.code}/qr.svg")
+        img.onload = () => ok([img.naturalWidth, img.naturalHeight]); img.onerror = () => ok(null);
+        img.src = src; })""", f"{event.base}/e/{event.code}/qr.svg")
     assert size is not None and size[0] > 100 and size[0] == size[1]
 
 
