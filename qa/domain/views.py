@@ -107,6 +107,7 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "up_next": list(event.up_next), "screen_translation": event.screen_translation,
         "speakers_open": event.speakers_open, "speaking_time": event.speaking_time,
         "speakers_order": event.speakers_order, "speaker_overlay_hidden": event.speaker_overlay_hidden,
+        "integrity": event.integrity, "passcode_required": bool(event.passcode),
     }
     if viewer.role is Role.MODERATOR:
         view.update(blocked_words=event.blocked_words, banned=event.banned, presenter_token=event.presenter_token)

@@ -18,6 +18,7 @@ from qa.domain.errors import NotFound
 from qa.domain.model import Event, Role, Viewer
 from qa.domain.views import event_view, snapshot
 from qa.web import hosts
+from qa.web.identity import issue
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
@@ -84,6 +85,7 @@ def _render(request: Request, name: str, *, for_event: Event | None = None, shar
 
 
 async def home(request: Request) -> Response:
+    await issue(request)
     return _render(request, "join.html")
 
 
@@ -105,6 +107,7 @@ async def admin(request: Request) -> Response:
 
 async def attendee(request: Request) -> Response:
     event = await _event(request)
+    await issue(request)
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
     snap = await _snapshot(request, event, viewer)
     return _render(request, "attendee.html", for_event=event, event=snap["event"], snapshot=snap, code=event.code,
@@ -170,6 +173,7 @@ async def overlay(request: Request) -> Response:
 
 async def privacy(request: Request) -> Response:
     event = await _event(request)
+    await issue(request)
     return _render(request, "privacy.html", for_event=event, event=event_view(event, Viewer(Role.PRESENTER)),
                    code=event.code, retention_days=event.retention_days, items=privacy_notice.ITEMS,
                    not_stored=privacy_notice.NOT_STORED, on_device=privacy_notice.ON_DEVICE)
