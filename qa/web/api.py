@@ -24,7 +24,7 @@ from qa.domain.views import (
     speaker_view,
     speakers_view,
 )
-from qa.integrity import address_key, passcode_matches
+from qa.integrity import address_key, passcode_matches, recent
 from qa.settings import Settings
 from qa.store.base import Store
 from qa.web import exporting, hosts
@@ -286,6 +286,20 @@ async def answer(request: Request) -> Response:
 
 # -- integrity: proof of work and passcode ---------------------------------------------------------
 
+HEALTH_MINUTES = 10
+
+
+async def health(request: Request) -> Response:
+    """The health of a vote, for moderators: participants joined recently, and mints the per-address bucket
+    refused (a burst from one network shows here before results go on screen)."""
+    event, _ = await _moderator_event(request)
+    counts = await request.app.state.activity.of(event.code)
+    return ok({"window_minutes": HEALTH_MINUTES, "joined_recently": recent(counts, "joins", HEALTH_MINUTES),
+               "refused_recently": recent(counts, "refused", HEALTH_MINUTES),
+               "votes_recently": recent(counts, "votes", HEALTH_MINUTES), "integrity": event.integrity},
+              headers={"Cache-Control": "no-store"})
+
+
 async def challenge(request: Request) -> Response:
     """A fresh proof-of-work challenge for this event (ALTCHA v2); limited per client address."""
     event = await _event(request)
@@ -423,6 +437,7 @@ routes = [
     resource("/api/events/{code}/challenge", get=challenge),
     resource("/api/events/{code}/participant", post=prove),
     resource("/api/events/{code}/passcode", post=enter_passcode),
+    resource("/api/events/{code}/health", get=health),
     resource("/api/events/{code}/questions/{qid:id}/vote", post=vote, delete=vote),
     resource("/api/events/{code}/queue", get=queue),
     resource("/api/events/{code}/questions/{qid:id}/moderate", post=moderate),
