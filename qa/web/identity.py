@@ -15,8 +15,9 @@ from qa.domain.model import Actor, Event, Role, Viewer
 from qa.domain.tokens import actor_for_token, role_for_token, same
 from qa.integrity import address_key, mint_refused
 
-__all__ = ["ParticipantMiddleware", "bearer", "issue", "known", "require_participant", "require_admin", "require_moderator", "require_presenter",
-           "role_for_token", "same", "viewer_for"]
+__all__ = ["ParticipantMiddleware", "admit", "admitted", "bearer", "issue", "known", "require_admin",
+           "require_attendee", "require_moderator", "require_participant", "require_presenter", "role_for_token",
+           "same", "viewer_for"]
 
 COOKIE = "floor_participant"
 COOKIE_MAX_AGE = 400 * 24 * 3600
