@@ -85,9 +85,9 @@ class Settings:
                                "venue behind one NAT); the bucket refills at `FLOOR_MINT_PER_MINUTE`")
     mint_per_minute: int = _setting("FLOOR_MINT_PER_MINUTE", 300, "new participants per client address per minute, "
                                     "after the burst (429 `rate_limited` above)")
-    pow_cost: int = _setting("FLOOR_POW_COST", 5000, "proof of work (events with `integrity: proof`): PBKDF2 "
+    pow_cost: int = _setting("FLOOR_POW_COST", 6000, "proof of work (events with `integrity: proof`): PBKDF2 "
                              "iterations per attempt")
-    pow_max_counter: int = _setting("FLOOR_POW_MAX_COUNTER", 340, "proof of work: attempts at most (the answer is "
+    pow_max_counter: int = _setting("FLOOR_POW_MAX_COUNTER", 450, "proof of work: attempts at most (the answer is "
                                     "drawn in 0..this; a solver needs half on average)")
     pow_ttl: float = _setting("FLOOR_POW_TTL", 300.0, "seconds a proof-of-work challenge stays valid (each is "
                               "accepted once)")
