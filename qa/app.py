@@ -26,7 +26,7 @@ from qa.ratelimit import RateLimiter
 from qa.realtime.hub import Hub
 from qa.settings import Settings
 from qa.store import create_store
-from qa.web import api, errors, hosts, openapi, pages, ws
+from qa.web import api, errors, hosts, openapi, pages, report, ws
 from qa.web.identity import ParticipantMiddleware
 from qa.web.rawsend import ServerSendMiddleware
 from qa.web.security import SecurityHeadersMiddleware
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/openapi.json", openapi.spec),
             *api.routes,
             *ws.routes,
+            *report.routes,
             *pages.routes,
             Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
         ],
