@@ -83,9 +83,10 @@ def participation_chart(series: dict[str, dict[int, int]], names: dict[str, str]
         return None
     start, end = buckets[0], buckets[-1]
     slots = list(range(start, end + BUCKET_SECONDS, BUCKET_SECONDS))[-96:]  # at most 8 hours, the latest
-    col = max(3.0, min(18.0, 480 / len(slots)))
+    plot = 480.0
+    col = plot / max(len(slots), 12)  # a fixed drawing width: a short event gets narrow columns, not huge ones
     row_h, label_h = 50, 16
-    width = col * len(slots) + 110
+    width = plot + 20
     kinds = [k for k in ("joins", "questions", "votes") if k in series]
     height = (row_h + label_h + 10) * len(kinds) + 20
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width:.0f} {height}" width="100%" '
@@ -94,10 +95,9 @@ def participation_chart(series: dict[str, dict[int, int]], names: dict[str, str]
         counts = [series[kind].get(s, 0) for s in slots]
         peak = max(counts) or 1
         y0 = r * (row_h + label_h + 10)
-        parts.append(f'<text x="0" y="{y0 + 12}" class="chart-label">{escape(names[kind])} '
-                     f'(max {max(counts)}, {sum(counts)})</text>')
+        parts.append(f'<text x="0" y="{y0 + 12}" class="chart-label">{escape(names[kind])}: {sum(counts)}</text>')
         base = y0 + label_h + row_h
-        parts.append(f'<line x1="0" y1="{base}" x2="{col * len(slots):.0f}" y2="{base}" class="chart-axis"/>')
+        parts.append(f'<line x1="0" y1="{base}" x2="{plot:.0f}" y2="{base}" class="chart-axis"/>')
         for i, n in enumerate(counts):
             if n:
                 h = max(1.0, row_h * n / peak)
@@ -106,8 +106,7 @@ def participation_chart(series: dict[str, dict[int, int]], names: dict[str, str]
     first = datetime.fromtimestamp(slots[0], zone).strftime("%H:%M")
     last = datetime.fromtimestamp(slots[-1] + BUCKET_SECONDS, zone).strftime("%H:%M")
     parts.append(f'<text x="0" y="{height - 4}" class="chart-value">{first}</text>')
-    parts.append(f'<text x="{col * len(slots):.0f}" y="{height - 4}" text-anchor="end" class="chart-value">'
-                 f'{last}</text></svg>')
+    parts.append(f'<text x="{plot:.0f}" y="{height - 4}" text-anchor="end" class="chart-value">{last}</text></svg>')
     return Markup("".join(parts))
 
 

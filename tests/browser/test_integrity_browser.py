@@ -34,3 +34,51 @@ def test_a_proof_event_solves_in_the_background_then_the_question_is_asked(event
         assert not watch.problems, watch.problems
     finally:
         ctx.close()
+
+
+def _report_event(event: Event) -> None:
+    asker = event.participant()
+    event.mod("PATCH", "", {"policy_text": "Every on-topic, civil question is published."})
+    for text in ("Who audits PNR retention?", "هل يمكن الاحتفاظ بالبيانات أكثر من ستة أشهر؟"):
+        q = event.ask(text, client=asker)
+        event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+    for title, body in (("Cap retention at 6 months?", {"kind": "single", "options": ["Yes", "No", "Abstain"]}),
+                        ("How clear was the panel?", {"kind": "rating", "scale": 5}),
+                        ("One word for today", {"kind": "wordcloud"})):
+        poll = event.mod("POST", "/polls", {"title": title, **body})
+        event.mod("POST", f"/polls/{poll['id']}/open")
+        answer = {"single": {"choices": [0]}, "rating": {"rating": 4}, "wordcloud": {"words": ["privacy"]}}
+        assert asker.post(f"/api/events/{event.code}/polls/{poll['id']}/answer",
+                          json=answer[body["kind"]]).status_code == 200
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_report_renders_and_prints_with_every_poll_chart(event: Event, browser: Any, lang: str) -> None:
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+    from tests.browser.conftest import LAPTOP, SHOTS
+
+    _report_event(event)
+    ctx = browser.new_context(viewport=LAPTOP, extra_http_headers={"Authorization": f"Bearer {event.moderator_token}"})
+    try:
+        page = ctx.new_page()
+        response = page.goto(f"{event.base}/e/{event.code}/report?lang={lang}")
+        assert response is not None and response.status == 200
+        assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+        assert page.locator("figure.report-poll svg.chart").count() == 3
+        assert page.locator("#participation svg.chart").count() == 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"report-{lang}.png"), full_page=True)
+        pdf = Path(SHOTS / f"report-{lang}.pdf")
+        page.emulate_media(media="print")
+        page.pdf(path=str(pdf), format="A4")
+        reader = PdfReader(str(pdf))
+        assert 1 <= len(reader.pages) <= 3, len(reader.pages)
+        text = "\n".join(p.extract_text() or "" for p in reader.pages)
+        for title in ("Cap retention at 6 months?", "How clear was the panel?", "One word for today"):
+            assert title in text
+        assert "Abstain" in text and "privacy" in text  # the charts' own labels printed, as vectors with text
+    finally:
+        ctx.close()
