@@ -82,3 +82,22 @@ def test_the_report_renders_and_prints_with_every_poll_chart(event: Event, brows
         assert "Abstain" in text and "privacy" in text  # the charts' own labels printed, as vectors with text
     finally:
         ctx.close()
+
+
+def test_the_moderator_opens_the_report_and_sees_vote_health(event: Event, open_page: Any, watch: Watch) -> None:
+    from tests.browser.conftest import LAPTOP
+
+    _report_event(event)
+    page = open_page(f"{event.base}/e/{event.code}/moderate#token={event.moderator_token}", viewport=LAPTOP)
+    expect(page.locator("#mod-health [data-joined]")).to_contain_text("Joined in the last 10 minutes: 1")
+    with page.expect_popup() as opened:
+        page.click("[data-report]")
+    report = opened.value
+    expect(report.locator("h1")).to_have_text("Data privacy and human rights")
+    assert report.url.startswith("blob:")
+    report.wait_for_load_state("load")  # the stylesheet, fetched by absolute URL from the blob: page
+    assert report.evaluate("getComputedStyle(document.querySelector('.chart-bar')).fill") == "rgb(138, 138, 138)"
+    report.screenshot(path="/tmp/floor-shots/report-from-moderator.png")
+    assert report.locator("figure.report-poll svg.chart").count() == 3
+    assert event.moderator_token not in report.url
+    assert not watch.problems, watch.problems
