@@ -73,3 +73,13 @@ def test_the_report_is_in_the_event_language_unless_asked(floor: Floor, mod: Mod
     mod.patch(language="ar")
     html = floor.host.get("/e/panel/report", headers={**mod.auth, "Accept-Language": "fr"}).text
     assert 'lang="ar" dir="rtl"' in html
+
+
+def test_everyone_sees_the_open_moderation_counts(floor: Floor, mod: Moderator, full: dict[str, Any]) -> None:
+    attendee = floor.participant()
+    counts = attendee.get("/api/events/panel").json()["moderation_counts"]
+    assert counts == {"received": 4, "published": 3, "merged": 0, "answered": 1, "not_published": 1}
+    assert floor.host.get("/api/events/panel", headers=mod.auth).json()["moderation_counts"] == counts
+    page = attendee.get("/e/panel/privacy").text
+    assert 'data-count="not_published">1<' in page and 'data-count="received">4<' in page
+    assert 'data-count="published">3<' in attendee.get("/e/panel").text

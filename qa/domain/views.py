@@ -155,6 +155,19 @@ def note_view(note: Note) -> dict[str, Any]:
     return {"id": note.id, "text": note.text, "created_at": iso(note.created_at), "acked_at": iso(note.acked_at)}
 
 
+def moderation_counts(questions: list[Question]) -> dict[str, int]:
+    """Open moderation counts, for everyone: received (every question asked), published (shown to the room, now
+    or before being archived), merged into others, answered, and not published (waiting, held or rejected)."""
+    published = {Status.APPROVED, Status.ANSWERED, Status.ARCHIVED}
+    return {
+        "received": len(questions),
+        "published": sum(q.status in published and not q.held for q in questions),
+        "merged": sum(q.status is Status.MERGED for q in questions),
+        "answered": sum(q.status is Status.ANSWERED and not q.held for q in questions),
+        "not_published": sum(q.status in (Status.PENDING, Status.REJECTED) or q.held for q in questions),
+    }
+
+
 def stats(questions: list[Question]) -> dict[str, int]:
     live = [q for q in questions if q.status is not Status.MERGED]
     return {
@@ -184,6 +197,7 @@ def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, Po
     }
     if viewer.backstage:
         snap["notes"] = [note_view(n) for n in notes]
+    snap["moderation_counts"] = moderation_counts(questions)  # open moderation: the same for everyone
     if viewer.role is Role.MODERATOR:
         snap["stats"] = stats(questions)
     return snap

@@ -16,7 +16,7 @@ from qa import i18n
 from qa import privacy as privacy_notice
 from qa.domain.errors import NotFound
 from qa.domain.model import Event, Role, Viewer
-from qa.domain.views import event_view, snapshot
+from qa.domain.views import event_view, moderation_counts, snapshot
 from qa.web import hosts
 from qa.web.identity import issue
 
@@ -174,7 +174,10 @@ async def overlay(request: Request) -> Response:
 async def privacy(request: Request) -> Response:
     event = await _event(request)
     await issue(request)
+    state = await request.app.state.store.state(event.code)
+    counts = moderation_counts(state.questions) if state is not None else None
     return _render(request, "privacy.html", for_event=event, event=event_view(event, Viewer(Role.PRESENTER)),
+                   moderation_counts=counts,
                    code=event.code, retention_days=event.retention_days, items=privacy_notice.ITEMS,
                    not_stored=privacy_notice.NOT_STORED, on_device=privacy_notice.ON_DEVICE)
 

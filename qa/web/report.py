@@ -15,26 +15,13 @@ from starlette.routing import Route
 
 from qa.domain.errors import NotFound
 from qa.domain.model import Event, Question, Role, Status, Viewer
-from qa.domain.views import poll_view
+from qa.domain.views import moderation_counts, poll_view
 from qa.integrity import BUCKET_SECONDS
 from qa.web.identity import require_moderator
 
 MODERATOR = Viewer(Role.MODERATOR, None, backstage=True)
 LISTED = (Status.ANSWERED, Status.APPROVED, Status.ARCHIVED)  # pending, rejected and held ones are only counted
 BAR_W, BAR_H, LABEL_W = 420, 22, 0
-
-
-def moderation_counts(questions: list[Question]) -> dict[str, int]:
-    """Open moderation counts: received (every question asked), published (shown to the room now or before being
-    archived), merged into others, answered, and not published (waiting, held or rejected)."""
-    published = {Status.APPROVED, Status.ANSWERED, Status.ARCHIVED}
-    return {
-        "received": len(questions),
-        "published": sum(q.status in published and not q.held for q in questions),
-        "merged": sum(q.status is Status.MERGED for q in questions),
-        "answered": sum(q.status is Status.ANSWERED and not q.held for q in questions),
-        "not_published": sum((q.status in (Status.PENDING, Status.REJECTED)) or q.held for q in questions),
-    }
 
 
 def ordered(questions: list[Question]) -> list[Question]:
