@@ -178,6 +178,12 @@ async def export(request: Request) -> Response:
         raise Invalid("format must be json or csv.", "invalid_format")
     state = await _store(request).state(event.code)
     assert state is not None
+    table = request.query_params.get("table")
+    if table is not None:
+        if fmt != "csv" or table not in exporting.TABLES:
+            raise Invalid("table must be questions or polls, with format=csv.", "invalid_table")
+        return Response(exporting.table_csv(state, table), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="floor-{event.code}-{table}.csv"'})
     if fmt == "csv":
         return Response(exporting.to_csv(state), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="floor-{event.code}.csv"'})

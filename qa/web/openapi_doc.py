@@ -331,7 +331,9 @@ PATHS: dict[str, Any] = {
         {"200": {"description": "Export", "content": {"application/json": {"schema": {"type": "object"}},
                                                       "text/csv": {"schema": {"type": "string"}}}},
          **_errors("400", "401", "403", "404", "503")}, auth=True,
-        params=[{"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}])},
+        params=[{"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
+                {"name": "table", "in": "query", "schema": {"enum": ["questions", "polls"]},
+                 "description": "with format=csv: just this table, one header row (opens as one sheet)"}])},
     "/api/events/{code}/questions": {"parameters": [_code], "post": _op(
         "Ask a question (attendee)", {**_ok("201", "Question", _ref("Question")), **_errors(*_WRITE_ERRORS, "409")},
         body=_ref("Ask"))},
