@@ -30,13 +30,13 @@ def attacker_cpu(samples: int, cost: int, max_counter: int) -> list[float]:
 
 def browser_wall(samples: int) -> list[float]:
     """Seconds from page load to a solved challenge in Chromium at 4x CPU throttle (a `floor serve` here)."""
+    import tempfile
+    from pathlib import Path
+
     import httpx
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, FloorServer, make_event
-
-    import tempfile
-    from pathlib import Path
 
     with tempfile.TemporaryDirectory() as scratch:
         server = FloorServer(Path(scratch) / "data")
