@@ -6,6 +6,7 @@ import { eventTime, lang, num, nt, t } from "./i18n.js";
 import { showQuestion, translationNote } from "./translations.js";
 import { mountSpeakers } from "./speakers-attendee.js";
 import { admitted } from "./proof.js";
+import { bindCounts } from "./mod-counts.js";
 
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
 const MAX_TEXT = 500;
@@ -20,6 +21,7 @@ function total(n) {
 const snapshot = JSON.parse($("#floor-state").textContent);
 const code = snapshot.event.code;
 const live = new Live({ code, snapshot });
+bindCounts(live); // open moderation counts, live
 const local = store("local");
 const say = announcer($("#announcer"));
 const OUTBOX_KEY = `floor:outbox:${code}`;

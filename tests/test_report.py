@@ -83,3 +83,22 @@ def test_everyone_sees_the_open_moderation_counts(floor: Floor, mod: Moderator, 
     page = attendee.get("/e/panel/privacy").text
     assert 'data-count="not_published">1<' in page and 'data-count="received">4<' in page
     assert 'data-count="published">3<' in attendee.get("/e/panel").text
+
+
+def test_the_moderation_counts_reach_attendees_live(floor: Floor, mod: Moderator) -> None:
+    from tests.inprocess import frames_until, of_type
+
+    asker, watcher = floor.participant(), floor.participant()
+    with watcher.websocket_connect("/ws/events/panel") as ws:
+        snap = frames_until(ws, of_type("snapshot"))[-1]
+        assert snap["data"]["moderation_counts"]["received"] == 0
+        ws.send_json({"type": "counts"})  # opt in: sockets that never ask get no new message type
+        assert frames_until(ws, lambda f: f["type"] == "moderation.counts")[-1]["data"]["received"] == 0
+        q = ask(asker, "panel", "Is anyone keeping count?")
+        frames = frames_until(ws, lambda f: f["type"] == "moderation.counts")
+        assert frames[-1]["data"] == {"received": 1, "published": 0, "merged": 0, "answered": 0,
+                                      "not_published": 1}  # the watcher never saw the pending question itself
+        mod.moderate(q["id"], "reject")
+        ask(asker, "panel", "And a second one?")
+        frames = frames_until(ws, lambda f: f["type"] == "moderation.counts")
+        assert frames[-1]["data"]["received"] == 2 and frames[-1]["data"]["not_published"] == 2

@@ -101,3 +101,14 @@ def test_the_moderator_opens_the_report_and_sees_vote_health(event: Event, open_
     assert report.locator("figure.report-poll svg.chart").count() == 3
     assert event.moderator_token not in report.url
     assert not watch.problems, watch.problems
+
+
+def test_the_attendee_sees_the_moderation_counts_move_live(event: Event, open_page: Any, watch: Watch) -> None:
+    page = open_page(f"{event.base}/e/{event.code}")
+    expect(page.locator('#moderation-counts [data-count="received"]')).to_have_text("0")
+    q = event.ask("Counted while I watch?")
+    expect(page.locator('#moderation-counts [data-count="received"]')).to_have_text("1")
+    expect(page.locator('#moderation-counts [data-count="not_published"]')).to_have_text("1")
+    event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+    expect(page.locator('#moderation-counts [data-count="published"]')).to_have_text("1")
+    assert not watch.problems, watch.problems
