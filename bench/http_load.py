@@ -26,7 +26,7 @@ from bench.measure import Summary
 SETUP_TIMEOUT = 10.0
 COOKIE = "floor_participant"
 MINT_CONCURRENCY = 32
-MINT_MAX = 5_000  # the closed-loop probe cycles through at most this many participants (then votes repeat)
+MINT_MAX = 1_000  # the closed-loop probe cycles through at most this many participants (then votes repeat)
 TAIL_SECONDS = 10.0  # how long the voter waits for answers after its last scheduled send
 QUESTIONS = 5
 VOTER_CONNECTIONS = 256  # open loop: enough that a slow server, not the pool, makes votes wait
