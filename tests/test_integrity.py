@@ -59,6 +59,7 @@ WRITES: dict[str, Callable[[TestClient, dict[str, Any], dict[str, Any]], httpx.R
     "unvote": lambda c, q, p: c.delete(f"/api/events/panel/questions/{q['id']}/vote"),
     "answer": lambda c, q, p: c.post(f"/api/events/panel/polls/{p['id']}/answer", json={"choices": [0]}),
     "forget": lambda c, q, p: c.delete("/api/events/panel/me"),
+    "speak": lambda c, q, p: c.post("/api/events/panel/speakers", json={"name": "Ada", "delegation": "Kenya"}),
 }
 
 

@@ -386,9 +386,9 @@ async def ack_note(request: Request) -> Response:
 
 async def request_floor(request: Request) -> Response:
     code = request.path_params["code"]
+    me = await require_attendee(request, await _event(request))
     body = await json_body(request)
     await limit(request, "speakers", _settings(request).questions_per_minute)
-    me = participant(request)
     s = await _commands(request).request_floor(code, me, body)
     return ok(speaker_view(s, Viewer(Role.ATTENDEE, me)), 201)
 
