@@ -1,7 +1,9 @@
 """The HTTP side of the load: event setup, the open-loop voter and the closed-loop votes/s probe.
 
-Every vote comes from a fresh participant: the load clients never send a cookie, so the server mints a
-new participant each time, exactly as for a new attendee's first vote.
+Every vote comes from a distinct (participant, question) pair: participants are minted up front, as
+attendees get theirs when they open the event (`GET /api/events/{code}`), because Floor refuses a write
+without a participant cookie and mints none on it. Servers that set no cookie on that read (the comparison
+servers) get votes without one and mint a participant per vote, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from bench.keepalive import KeepAlivePool
 from bench.measure import Summary
 
 SETUP_TIMEOUT = 10.0
+COOKIE = "floor_participant"
+MINT_CONCURRENCY = 32
+MINT_MAX = 1_000  # the closed-loop probe cycles through at most this many participants (then votes repeat)
 TAIL_SECONDS = 10.0  # how long the voter waits for answers after its last scheduled send
 QUESTIONS = 5
 VOTER_CONNECTIONS = 256  # open loop: enough that a slow server, not the pool, makes votes wait
@@ -49,6 +54,7 @@ def set_up_event(base: str, admin_token: str) -> tuple[str, list[str]]:
         qids = []
         for number in range(QUESTIONS):
             admin.cookies.clear()
+            admin.get(f"/api/events/{code}")  # a new participant, as an attendee opening the event
             question = _check(admin.post(f"/api/events/{code}/questions",
                                          json={"text": f"Benchmark question {number + 1}?"}), 201, "ask")
             if question.get("status", "approved") != "approved":  # moderation ignored: approve explicitly
@@ -57,6 +63,30 @@ def set_up_event(base: str, admin_token: str) -> tuple[str, list[str]]:
                        200, "approve")
             qids.append(str(question["id"]))
     return code, qids
+
+
+async def mint_cookies(base: str, code: str, count: int) -> list[bytes]:
+    """`count` participants' Cookie headers, each from its own read of the event; [] when the server sets none."""
+    cookies: list[bytes] = []
+    slots = asyncio.Semaphore(MINT_CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, timeout=SETUP_TIMEOUT) as http:
+        async def one() -> None:
+            async with slots:
+                response = await http.get(f"/api/events/{code}", headers={"Cookie": ""})
+            value = response.cookies.get(COOKIE)
+            if value:
+                cookies.append(f"Cookie: {COOKIE}={value}\r\n".encode())
+
+        first = await http.get(f"/api/events/{code}", headers={"Cookie": ""})
+        if COOKIE not in first.cookies:
+            return []
+        await asyncio.gather(*(one() for _ in range(max(0, min(count, MINT_MAX)))))
+    return cookies
+
+
+def cookie_for(cookies: list[bytes], index: int, questions: int) -> bytes:
+    """Vote `index` goes to question index % questions from participant index // questions: never a repeat."""
+    return cookies[(index // questions) % len(cookies)] if cookies else b""
 
 
 @dataclass(frozen=True)
@@ -78,11 +108,12 @@ def voter_main(conn: Connection, spec: VoterSpec) -> None:
 
 async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
     pool = _pool(spec, VOTER_CONNECTIONS)
+    total = round(spec.rate * spec.seconds)
+    cookies = await mint_cookies(spec.base, spec.code, -(-total // len(spec.qids)))
     conn.send("ready")
     if not conn.poll(max(0.0, spec.deadline - time.monotonic())):
         return
     start_at: float = conn.recv()
-    total = round(spec.rate * spec.seconds)
     records: list[tuple[str, int, float, float] | None] = [None] * total
     statuses: dict[str, int] = {}
     samples: dict[str, str] = {}
@@ -93,7 +124,8 @@ async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
         sent = time.monotonic()
         lags.append(sent - due)
         try:
-            status, body = await pool.post(f"/api/events/{spec.code}/questions/{qid}/vote", b"{}")
+            status, body = await pool.post(f"/api/events/{spec.code}/questions/{qid}/vote", b"{}",
+                                           cookie_for(cookies, index, len(spec.qids)))
             acked = time.monotonic()
             if status == 200:
                 records[index] = (qid, int(orjson.loads(body)["votes"]), due, acked)
@@ -152,6 +184,7 @@ def throughput_main(conn: Connection, spec: ThroughputSpec) -> None:
 
 async def _vote_closed_loop(conn: Connection, spec: ThroughputSpec) -> None:
     pool = _pool(spec, spec.concurrency)
+    cookies = await mint_cookies(spec.base, spec.code, -(-spec.max_requests // len(spec.qids)))
     statuses: dict[str, int] = {}
     budget = [spec.max_requests]
     started, cpu_start = time.monotonic(), time.process_time()
@@ -161,10 +194,12 @@ async def _vote_closed_loop(conn: Connection, spec: ThroughputSpec) -> None:
         sent = 0
         while time.monotonic() < stop_at and budget[0] > 0:
             budget[0] -= 1
-            qid = spec.qids[(offset + sent) % len(spec.qids)]
+            index = spec.max_requests - budget[0] - 1
+            qid = spec.qids[index % len(spec.qids)]
             sent += 1
             try:
-                key = str((await pool.post(f"/api/events/{spec.code}/questions/{qid}/vote", b"{}"))[0])
+                key = str((await pool.post(f"/api/events/{spec.code}/questions/{qid}/vote", b"{}",
+                                           cookie_for(cookies, index, len(spec.qids))))[0])
             except LOAD_ERRORS as exc:
                 key = type(exc).__name__
             statuses[key] = statuses.get(key, 0) + 1

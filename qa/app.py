@@ -26,7 +26,7 @@ from qa.ratelimit import RateLimiter
 from qa.realtime.hub import Hub
 from qa.settings import Settings
 from qa.store import create_store
-from qa.web import api, errors, hosts, openapi, pages, ws
+from qa.web import api, errors, hosts, openapi, pages, report, ws
 from qa.web.identity import ParticipantMiddleware
 from qa.web.rawsend import ServerSendMiddleware
 from qa.web.security import SecurityHeadersMiddleware
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.limiter = _limiter(settings, store)
         # The detector's model loads (about a second) in a thread while the server already answers.
         warming = asyncio.create_task(asyncio.to_thread(language_id.warm))
+        _integrity(app, settings, store)
         sweeper = asyncio.create_task(retention.run(store, app.state.commands, settings.retention_sweep_seconds))
         try:
             yield
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/openapi.json", openapi.spec),
             *api.routes,
             *ws.routes,
+            *report.routes,
             *pages.routes,
             Mount("/static", pages.VersionedStatic(directory=pages.STATIC), name="static"),
         ],
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = Jinja2Templates(env=_template_env())
     app.state.catalogs = i18n.Catalogs()
     app.state.limiter = RateLimiter()
+    _integrity(app, settings, None)
     app.state.draining = False
     return app
 
@@ -124,6 +127,25 @@ def _template_env() -> jinja2.Environment:
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_url"] = pages.static_url
     return env
+
+
+def _integrity(app: Starlette, settings: Settings, store: object) -> None:
+    """Mint bucket, proof-of-work memory and activity counters: in Redis when configured (shared by instances)."""
+    from qa import integrity
+
+    client = getattr(store, "client", None)
+    if settings.redis_url and client is not None:
+        app.state.mint_bucket = integrity.RedisMintBucket(client, settings.redis_prefix, settings.mint_burst,
+                                                          settings.mint_per_minute)
+        used: integrity.UsedChallenges = integrity.RedisUsedChallenges(client, settings.redis_prefix)
+        app.state.activity = integrity.RedisActivity(client, settings.redis_prefix,
+                                                     (settings.retention_days + 1) * 86400)
+    else:
+        app.state.mint_bucket = integrity.MintBucket(settings.mint_burst, settings.mint_per_minute)
+        used = integrity.UsedChallenges()
+        app.state.activity = integrity.Activity()
+    app.state.pow = integrity.ProofOfWork(settings.secret_key, settings.pow_cost, settings.pow_max_counter,
+                                          settings.pow_ttl, used)
 
 
 def _limiter(settings: Settings, store: object) -> RateLimiter:

@@ -81,6 +81,18 @@ class Settings:
     answers_per_minute: int = _setting("FLOOR_ANSWERS_PER_MINUTE", 60, "poll answers per participant per minute")
     event_writes_per_second: int = _setting("FLOOR_EVENT_WRITES_PER_SECOND", 2000, "writes per event per second, "
                                             "all participants together")
+    mint_burst: int = _setting("FLOOR_MINT_BURST", 1000, "new participants one client address may get at once (a "
+                               "venue behind one NAT); the bucket refills at `FLOOR_MINT_PER_MINUTE`")
+    mint_per_minute: int = _setting("FLOOR_MINT_PER_MINUTE", 300, "new participants per client address per minute, "
+                                    "after the burst (429 `rate_limited` above)")
+    pow_cost: int = _setting("FLOOR_POW_COST", 6000, "proof of work (events with `integrity: proof`): PBKDF2 "
+                             "iterations per attempt")
+    pow_max_counter: int = _setting("FLOOR_POW_MAX_COUNTER", 450, "proof of work: attempts at most (the answer is "
+                                    "drawn in 0..this; a solver needs half on average)")
+    pow_ttl: float = _setting("FLOOR_POW_TTL", 300.0, "seconds a proof-of-work challenge stays valid (each is "
+                              "accepted once)")
+    passcode_tries_per_minute: int = _setting("FLOOR_PASSCODE_TRIES_PER_MINUTE", 10, "wrong event passcodes per "
+                                              "participant and per client address per minute")
     shutdown_grace: float = _setting("FLOOR_SHUTDOWN_GRACE", 10.0, "SIGTERM: in-flight requests get this many "
                                      "seconds before the process exits")
     drain_seconds: float = _setting("FLOOR_DRAIN_SECONDS", 1.0, "SIGTERM: `/readyz` answers 503 this long before "

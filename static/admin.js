@@ -1,6 +1,7 @@
 // Organiser console: create, list, export and erase events with the admin token.
 import { $, api, h, setText, store, takeFragmentToken } from "./ui.js";
 import { dateTime, languageName, t } from "./i18n.js";
+import { openReport } from "./report-button.js";
 
 function moderationName(mode) {
   return mode === "pre" ? t("approve first") : mode === "post" ? t("show at once") : mode;
@@ -86,6 +87,8 @@ function row(ev) {
     h("td", {}, h("div", { class: "a-actions" },
       h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "json") }, t("Export JSON")),
       h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: () => download(ev, "csv") }, t("Export CSV")),
+      h("button", { type: "button", class: "btn btn-quiet btn-small",
+        onclick: () => openReport(ev.code, token, (text) => setText(els.listMsg, text)) }, t("Report")),
       h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: (e) => rotate(ev, e.currentTarget) },
         t("New moderator link")),
       h("button", { type: "button", class: "btn btn-quiet btn-small c-danger", onclick: () => confirmErase(ev) }, t("Erase")))));

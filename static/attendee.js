@@ -5,6 +5,8 @@ import { resultsView, scalePoint } from "./polls.js";
 import { eventTime, lang, num, nt, t } from "./i18n.js";
 import { showQuestion, translationNote } from "./translations.js";
 import { mountSpeakers } from "./speakers-attendee.js";
+import { admitted } from "./proof.js";
+import { bindCounts } from "./mod-counts.js";
 
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
 const MAX_TEXT = 500;
@@ -19,6 +21,7 @@ function total(n) {
 const snapshot = JSON.parse($("#floor-state").textContent);
 const code = snapshot.event.code;
 const live = new Live({ code, snapshot });
+bindCounts(live); // open moderation counts, live
 const local = store("local");
 const say = announcer($("#announcer"));
 const OUTBOX_KEY = `floor:outbox:${code}`;
@@ -173,6 +176,7 @@ async function toggleVote(id) {
   const before = { voted: q.voted, votes: q.votes };
   pendingVotes.add(id);
   live.upsertQuestion({ id, voted: on, votes: Math.max(0, (q.votes || 0) + (on ? 1 : -1)) });
+  await admitted(); // proof-of-work events: this device's challenge is solved first
   const r = await api(on ? "POST" : "DELETE", `/api/events/${encodeURIComponent(code)}/questions/${id}/vote`);
   pendingVotes.delete(id);
   if (!live.questions.has(id)) return;
@@ -389,6 +393,7 @@ function showCardMsg(card, text, kind) {
 
 async function sendAnswer(card, body) {
   card.submit.disabled = true;
+  await admitted(); // proof-of-work events: this device's challenge is solved first
   const r = await api("POST", `/api/events/${encodeURIComponent(code)}/polls/${card.id}/answer`, { body });
   card.submit.disabled = false;
   if (r.ok) {
@@ -469,6 +474,7 @@ async function flushOutbox() {
     sending.add(entry.client_id);
     render();
     const { client_id, text, name, affiliation, anonymous, language } = entry;
+    await admitted(); // proof-of-work events: this device's challenge is solved first
     const r = await api("POST", `/api/events/${encodeURIComponent(code)}/questions`,
       { body: { text, name: name || null, affiliation: affiliation || null, anonymous, client_id,
         language: language || null }, timeout: SEND_TIMEOUT_MS });

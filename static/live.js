@@ -333,6 +333,9 @@ export class Live {
       case "presence":
         this.presence = data?.count ?? null;
         break;
+      case "moderation.counts":
+        this.moderationCounts = data;
+        break;
       case "pong":
         return;
       default:
@@ -392,6 +395,7 @@ export class Live {
     this.notes = new Map((snap.notes || []).map((n) => [n.id, n]));
     this.speakers = new Map((snap.speakers || []).map((s) => [s.id, s]));
     this.stats = snap.stats || null;
+    this.moderationCounts = snap.moderation_counts || null;
   }
 
   _emit(type, data) {

@@ -41,6 +41,7 @@ class Floor:
 
     def __enter__(self) -> Floor:
         self.host.__enter__()
+        self.host.get("/")  # the host is a participant too, as a browser would be (unless its Host is refused)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -53,7 +54,7 @@ class Floor:
         guest = TestClient(self.app, cookies={COOKIE: cookie} if cookie else None)
         guest.portal = self.host.portal
         self._guests.append(guest)
-        response = guest.get("/healthz")
+        response = guest.get("/")  # pages issue the cookie; writes never mint one
         assert response.status_code == 200
         assert (COOKIE in response.cookies) is (cookie is None)
         return guest

@@ -47,7 +47,7 @@ async def new_participant(http: httpx.AsyncClient, base: str) -> str:
 
     Requests that pass `as_participant(cookie)` explicitly act as that attendee whatever the client's jar holds.
     """
-    response = await http.get(f"{base}/healthz", headers={"Cookie": ""})
+    response = await http.get(f"{base}/", headers={"Cookie": ""})  # pages issue it; writes never mint one
     return response.cookies[COOKIE]
 
 

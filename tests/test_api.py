@@ -39,15 +39,15 @@ def test_health_and_readiness_answer_while_storage_is_up(floor: Floor) -> None:
     assert floor.host.get("/readyz").status_code == 200
 
 
-def test_the_first_response_sets_a_signed_httponly_lax_participant_cookie(floor: Floor) -> None:
-    header = floor.host.get("/healthz").headers["set-cookie"]
+def test_the_first_page_sets_a_signed_httponly_lax_participant_cookie(floor: Floor) -> None:
+    header = floor.host.get("/", headers={"cookie": ""}).headers["set-cookie"]
     assert header.startswith("floor_participant=")
     assert "HttpOnly" in header and "SameSite=Lax" in header
-    assert "set-cookie" not in floor.host.get("/healthz").headers  # the jar now holds it
+    assert "set-cookie" not in floor.host.get("/").headers  # the jar now holds it
 
 
 def test_a_forged_participant_cookie_is_replaced(floor: Floor) -> None:
-    response = floor.host.get("/healthz", headers={"cookie": "floor_participant=someone-else"})
+    response = floor.host.get("/", headers={"cookie": "floor_participant=someone-else"})
     assert response.headers["set-cookie"].startswith("floor_participant=")
 
 

@@ -105,7 +105,7 @@ async def test_ask_approve_upvote_reaches_both_attendees_in_seq_order(served: Se
     async with httpx.AsyncClient(base_url=served.url, timeout=5) as alice, \
             httpx.AsyncClient(base_url=served.url, timeout=5) as bob:
         for attendee in (alice, bob):
-            assert (await attendee.get("/healthz")).status_code == 200
+            assert (await attendee.get(f"/e/{code}")).status_code == 200
         cookies = [{"Cookie": f"floor_participant={c.cookies['floor_participant']}"} for c in (alice, bob)]
         async with connect(ws_url, additional_headers=cookies[0]) as alice_ws, \
                 connect(ws_url, additional_headers=cookies[1]) as bob_ws:

@@ -73,6 +73,7 @@ async def test_sigterm_drains_closes_sockets_with_1012_finishes_requests_and_exi
             created = await http.post("/api/events", json={"title": "Drain", "code": "drain", "moderation": "post"},
                                       headers=ADMIN_AUTH)
             assert created.status_code == 201
+            assert (await http.get("/e/drain")).status_code == 200  # an attendee first, as a browser is
             ws = await connect(f"{server.ws_url}/ws/events/drain")
             snap = await recv(ws)
             assert snap["type"] == "snapshot"

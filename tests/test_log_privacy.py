@@ -23,11 +23,12 @@ async def _run_event(floor: FloorProcess) -> list[str]:
     async with httpx.AsyncClient(base_url=floor.url, timeout=10) as http:
         created = (await http.post("/api/events", json={"title": "Privacy side event", "code": "logs"},
                                    headers=admin)).json()
+        await http.get("/")  # a participant too, so its vote below counts
         mod = {"Authorization": f"Bearer {created['moderator_token']}"}
         presenter = {"Authorization": f"Bearer {created['presenter_token']}"}
         asker = httpx.AsyncClient(base_url=floor.url, timeout=10)
         async with asker:
-            await asker.get("/healthz")
+            await asker.get("/")
             cookie = asker.cookies.get("floor_participant") or ""
             header = {"Cookie": f"floor_participant={cookie}"}
             async with connect(f"{floor.ws_url}/ws/events/logs", additional_headers=header) as ws, \

@@ -359,18 +359,18 @@ def cookie_attributes(header: str) -> set[str]:
 
 
 def test_the_participant_cookie_is_signed_httponly_lax_and_secure_over_https(floor: Floor) -> None:
-    plain = floor.host.get("/healthz", headers={"cookie": ""}).headers["set-cookie"]
+    plain = floor.host.get("/", headers={"cookie": ""}).headers["set-cookie"]
     assert {"httponly", "samesite", "path", "max-age"} <= cookie_attributes(plain)
     assert "SameSite=Lax" in plain and "secure" not in cookie_attributes(plain)
     https = guest(floor, base_url="https://testserver")
-    assert "secure" in cookie_attributes(https.get("/healthz").headers["set-cookie"])
-    proxied = floor.host.get("/healthz", headers={"cookie": "", "x-forwarded-proto": "https"})
+    assert "secure" in cookie_attributes(https.get("/").headers["set-cookie"])
+    proxied = floor.host.get("/", headers={"cookie": "", "x-forwarded-proto": "https"})
     assert "secure" in cookie_attributes(proxied.headers["set-cookie"])
     value = plain.split(";")[0].split("=", 1)[1]
     participant, _, signature = value.rpartition(".")
     assert participant and signature
     forged = f"{participant[:-1]}{'0' if participant[-1] != '0' else '1'}.{signature}"
-    again = floor.host.get("/healthz", headers={"cookie": f"floor_participant={forged}"})
+    again = floor.host.get("/", headers={"cookie": f"floor_participant={forged}"})
     assert "set-cookie" in again.headers and forged not in again.headers["set-cookie"]  # refused, replaced
 
 

@@ -22,6 +22,7 @@ from qa.domain.model import (
     Status,
 )
 from qa.domain.views import iso
+from qa.integrity import hash_passcode
 from qa.store.base import StaleWrite, Write
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -29,7 +30,8 @@ _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i
 EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days", "ends_at")
 PATCH_FIELDS = ("title", "moderation", "questions_open", "language", "timezone", "policy_text", "blocked_words",
                 "retention_days", "ends_at", "presenting_poll", "overlay_hidden", "timer", "up_next",
-                "screen_translation", "speakers_open", "speaking_time", "speakers_order", "speaker_overlay_hidden")
+                "screen_translation", "speakers_open", "speaking_time", "speakers_order", "speaker_overlay_hidden",
+                "integrity", "passcode")
 SCREEN_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")
 ROTATABLE = ("moderator", "presenter")
 
@@ -127,6 +129,12 @@ class EventCommands(CommandBase):
             event.screen_translation = None if value is None else fields.choice(value, "screen_translation",
                                                                                 SCREEN_LANGUAGES)
         speaker_rules.apply_settings(event, data)
+        if "integrity" in data:
+            event.integrity = fields.choice(data["integrity"], "integrity", ("open", "proof"))
+        if "passcode" in data:
+            value = data["passcode"]
+            event.passcode = None if value is None else hash_passcode(
+                text.clean(value, "passcode", min_len=lim.passcode_min, max_len=lim.passcode_max))
 
     async def _up_next(self, code: str, value: object) -> list[int]:
         """The questions lined up: distinct ids of approved questions not on screen, at most up_next_max."""

@@ -34,3 +34,5 @@ class Limits:
     questions_max: int = 20000
     bans_max: int = 1000
     up_next_max: int = 10
+    passcode_min: int = 3
+    passcode_max: int = 64

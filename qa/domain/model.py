@@ -110,6 +110,8 @@ class Event:
     speaking_time: int = 180  # seconds per intervention; 0 = no limit
     speakers_order: str = "first_come"  # or "by_group": where a new request is placed
     speaker_overlay_hidden: bool = False
+    integrity: str = "open"  # "proof": a participant is admitted only after a solved proof-of-work challenge
+    passcode: str | None = None  # its scrypt hash (qa.integrity); never sent to anyone
     rev: int = 0
 
     def to_dict(self) -> dict[str, Any]:

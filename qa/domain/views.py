@@ -116,6 +116,7 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "up_next": list(event.up_next), "screen_translation": event.screen_translation,
         "speakers_open": event.speakers_open, "speaking_time": event.speaking_time,
         "speakers_order": event.speakers_order, "speaker_overlay_hidden": event.speaker_overlay_hidden,
+        "integrity": event.integrity, "passcode_required": bool(event.passcode),
     }
     if viewer.role is Role.MODERATOR:
         view.update(blocked_words=event.blocked_words, banned=event.banned, presenter_token=event.presenter_token)
@@ -163,6 +164,19 @@ def note_view(note: Note) -> dict[str, Any]:
     return {"id": note.id, "text": note.text, "created_at": iso(note.created_at), "acked_at": iso(note.acked_at)}
 
 
+def moderation_counts(questions: list[Question]) -> dict[str, int]:
+    """Open moderation counts, for everyone: received (every question asked), published (shown to the room, now
+    or before being archived), merged into others, answered, and not published (waiting, held or rejected)."""
+    published = {Status.APPROVED, Status.ANSWERED, Status.ARCHIVED}
+    return {
+        "received": len(questions),
+        "published": sum(q.status in published and not q.held for q in questions),
+        "merged": sum(q.status is Status.MERGED for q in questions),
+        "answered": sum(q.status is Status.ANSWERED and not q.held for q in questions),
+        "not_published": sum(q.status in (Status.PENDING, Status.REJECTED) or q.held for q in questions),
+    }
+
+
 def stats(questions: list[Question]) -> dict[str, int]:
     live = [q for q in questions if q.status is not Status.MERGED]
     return {
@@ -193,6 +207,7 @@ def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, Po
     }
     if viewer.backstage:
         snap["notes"] = [note_view(n) for n in notes]
+    snap["moderation_counts"] = moderation_counts(questions)  # open moderation: the same for everyone
     if viewer.role is Role.MODERATOR:
         snap["stats"] = stats(questions)
     return snap

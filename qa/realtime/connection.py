@@ -56,6 +56,7 @@ class Connection:
         "state",
         "viewer",
         "voted",
+        "wants_counts",
     )
 
     def __init__(self, send: Callable[[str], Coroutine[Any, Any, None]], close: Callable[[int, str], Awaitable[None]],
@@ -70,6 +71,7 @@ class Connection:
         self.state = ConnState.SYNCING
         self.voted: frozenset[int] = NOTHING  # questions this viewer upvoted (replaced, never mutated)
         self.credential: str | None = None  # fingerprint of the token that made this a moderator's or presenter's
+        self.wants_counts = False  # sent a `counts` message: gets live `moderation.counts`
         self.sent_seq = 0
         self.last_heard = time.monotonic()  # the hub closes sockets silent for too long
         self._queue: deque[str] | None = None

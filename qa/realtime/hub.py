@@ -53,6 +53,8 @@ class Room:
         self.storage_ok = True
         self._dirty_votes: set[int] = set()
         self._dirty_polls: set[int] = set()
+        self._dirty_counts = False  # a question changed: the open moderation counts may have
+        self._sent_counts: dict[str, int] | None = None
         self._flush_scheduled = False
         self._presence_scheduled = False
         self._recount_scheduled = False
@@ -277,6 +279,9 @@ class Room:
             self.hub.revoke_stale(self, Event.from_dict(change.data["event"]))
         author = views.change_author(change)
         subject = views.change_subject(change)
+        if change.type.startswith("question."):
+            self._dirty_counts = True
+            self._schedule_flush()
         cache: dict[tuple[Any, ...], str | None] = {}
         for conn in self.connections:
             viewer = conn.viewer
@@ -313,7 +318,10 @@ class Room:
         self._flush_scheduled = False
         qids, self._dirty_votes = self._dirty_votes, set()
         pids, self._dirty_polls = self._dirty_polls, set()
+        recount, self._dirty_counts = self._dirty_counts, False
         try:
+            if recount:
+                await self._send_moderation_counts()
             if qids:
                 counts = await self.hub.store.vote_counts(self.code, qids)
                 if counts:
@@ -324,7 +332,31 @@ class Room:
         except Unavailable:
             self._dirty_votes |= qids
             self._dirty_polls |= pids
+            self._dirty_counts = self._dirty_counts or recount
             self._set_storage(False)
+
+    async def _send_moderation_counts(self) -> None:
+        """`moderation.counts` when the open moderation counts changed (coalesced like votes), to the sockets that
+        asked for them with a `counts` message."""
+        if not any(c.wants_counts for c in self.connections):
+            return
+        state = await self.hub.store.state(self.code)
+        if state is None:
+            return
+        counts = views.moderation_counts(state.questions)
+        if counts != self._sent_counts:
+            self._sent_counts = counts
+            out = frame("moderation.counts", self.last_seq, counts)
+            for conn in self.connections:
+                if conn.wants_counts:
+                    conn.push(out, self.last_seq, counts=True)
+
+    async def send_moderation_counts(self, conn: Connection) -> None:
+        """The current counts to one socket that just asked for them."""
+        state = await self.state()
+        if state is not None:
+            conn.push(frame("moderation.counts", self.last_seq, views.moderation_counts(state.questions)),
+                      self.last_seq, counts=True)
 
     async def send_poll_results(self, pid: int, only: Connection | None = None) -> None:
         store = self.hub.store

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from qa.commands import Commands
 from qa.domain import fields
-from qa.domain.errors import Invalid, NotFound
+from qa.domain.errors import Forbidden, Invalid, NotFound
 from qa.domain.model import Actor, Event, Role, Viewer
 from qa.domain.views import (
     audit_view,
@@ -24,10 +24,21 @@ from qa.domain.views import (
     speaker_view,
     speakers_view,
 )
+from qa.integrity import address_key, passcode_matches, recent
 from qa.settings import Settings
 from qa.store.base import Store
 from qa.web import exporting, hosts
-from qa.web.identity import bearer, require_admin, require_moderator, require_presenter, viewer_for
+from qa.web.identity import (
+    admit,
+    bearer,
+    issue,
+    require_admin,
+    require_attendee,
+    require_moderator,
+    require_participant,
+    require_presenter,
+    viewer_for,
+)
 from qa.web.security import read_body
 
 MODERATOR = Viewer(Role.MODERATOR, None, backstage=True)
@@ -60,8 +71,8 @@ async def json_body(request: Request) -> Any:
         raise Invalid("The request body is not valid JSON.", "malformed_json") from None
 
 
-def ok(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
 
 
 async def limit(request: Request, what: str, per_minute: int) -> None:
@@ -118,6 +129,7 @@ async def list_events(request: Request) -> Response:
 
 async def get_event(request: Request) -> Response:
     event = await _event(request)
+    await issue(request)
     viewer = viewer_for(request.headers, event, _settings(request).admin_token, participant(request))
     store = _store(request)
     state = await store.state(event.code)
@@ -153,7 +165,9 @@ async def delete_event(request: Request) -> Response:
 
 
 async def forget_me(request: Request) -> Response:
-    await _commands(request).forget(request.path_params["code"], participant(request))
+    await _event(request)
+    me = await require_participant(request)
+    await _commands(request).forget(request.path_params["code"], me)
     return Response(status_code=204)
 
 
@@ -164,6 +178,12 @@ async def export(request: Request) -> Response:
         raise Invalid("format must be json or csv.", "invalid_format")
     state = await _store(request).state(event.code)
     assert state is not None
+    table = request.query_params.get("table")
+    if table is not None:
+        if fmt != "csv" or table not in exporting.TABLES:
+            raise Invalid("table must be questions or polls, with format=csv.", "invalid_table")
+        return Response(exporting.table_csv(state, table), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="floor-{event.code}-{table}.csv"'})
     if fmt == "csv":
         return Response(exporting.to_csv(state), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="floor-{event.code}.csv"'})
@@ -175,34 +195,38 @@ async def export(request: Request) -> Response:
 
 async def ask(request: Request) -> Response:
     code = request.path_params["code"]
+    me = await require_attendee(request, await _event(request))
     body = await json_body(request)
     await limit(request, "questions", _settings(request).questions_per_minute)
-    me = participant(request)
     q = await _commands(request).ask(code, me, body)
+    await request.app.state.activity.count(code, "questions")
     return ok(question_view(q, Viewer(Role.ATTENDEE, me), False), 201)
 
 
 async def withdraw_question(request: Request) -> Response:
     """The asker withdraws their own question (any status): 204; someone else's is 404."""
+    me = await require_participant(request)
     await limit(request, "own", _settings(request).votes_per_minute)
-    await _commands(request).withdraw(request.path_params["code"], request.path_params["qid"], participant(request))
+    await _commands(request).withdraw(request.path_params["code"], request.path_params["qid"], me)
     return Response(status_code=204)
 
 
 async def edit_question(request: Request) -> Response:
     """The asker corrects their own pending question: `{"text"}` -> 200 question; 409 `not_pending` after."""
+    me = await require_participant(request)
     body = await json_body(request)
     await limit(request, "own", _settings(request).votes_per_minute)
-    me = participant(request)
     q = await _commands(request).edit_own(request.path_params["code"], request.path_params["qid"], me, body)
     return ok(question_view(q, Viewer(Role.ATTENDEE, me), False))
 
 
 async def vote(request: Request) -> Response:
+    me = await require_attendee(request, await _event(request))
     await limit(request, "votes", _settings(request).votes_per_minute)
     on = request.method == "POST"
-    votes, voted = await _commands(request).vote(request.path_params["code"], request.path_params["qid"],
-                                                 participant(request), on)
+    votes, voted = await _commands(request).vote(request.path_params["code"], request.path_params["qid"], me, on)
+    if on:
+        await request.app.state.activity.count(request.path_params["code"], "votes")
     return ok({"votes": votes, "voted": voted})
 
 
@@ -276,11 +300,68 @@ def poll_action(action: str) -> Endpoint:
 
 
 async def answer(request: Request) -> Response:
+    me = await require_attendee(request, await _event(request))
     await limit(request, "answers", _settings(request).answers_per_minute)
     body = await json_body(request)
-    view = await _commands(request).answer(request.path_params["code"], request.path_params["pid"],
-                                            participant(request), body)
+    view = await _commands(request).answer(request.path_params["code"], request.path_params["pid"], me, body)
     return ok(view)
+
+
+# -- integrity: proof of work and passcode ---------------------------------------------------------
+
+HEALTH_MINUTES = 10
+
+
+async def health(request: Request) -> Response:
+    """The health of a vote, for moderators: participants joined recently, and mints the per-address bucket
+    refused (a burst from one network shows here before results go on screen)."""
+    event, _ = await _moderator_event(request)
+    counts = await request.app.state.activity.of(event.code)
+    return ok({"window_minutes": HEALTH_MINUTES, "joined_recently": recent(counts, "joins", HEALTH_MINUTES),
+               "refused_recently": recent(counts, "refused", HEALTH_MINUTES),
+               "votes_recently": recent(counts, "votes", HEALTH_MINUTES), "integrity": event.integrity},
+              headers={"Cache-Control": "no-store"})
+
+
+async def challenge(request: Request) -> Response:
+    """A fresh proof-of-work challenge for this event (ALTCHA v2); limited per client address."""
+    event = await _event(request)
+    app = request.app.state
+    address = address_key(_settings(request).secret_key, request.client.host if request.client else "unknown")
+    await app.limiter.check(f"pow:{address}", _settings(request).mint_burst, 60, "challenges from your network")
+    return ok(app.pow.challenge(event.code) | {"integrity": event.integrity},
+              headers={"Cache-Control": "no-store"})
+
+
+async def prove(request: Request) -> Response:
+    """A solved challenge admits this participant (minted now if it had no cookie) to the event, once."""
+    event = await _event(request)
+    body = fields.payload(await json_body(request), allowed=("solution",), required=("solution",))
+    await request.app.state.pow.verify(event.code, body["solution"])
+    await issue(request)
+    response = ok({"admitted": True, "integrity": event.integrity})
+    admit(request, response, event.code, "proof")
+    return response
+
+
+async def enter_passcode(request: Request) -> Response:
+    """The event's passcode, entered once per participant; wrong ones are limited per participant and address."""
+    event = await _event(request)
+    body = fields.payload(await json_body(request), allowed=("passcode",), required=("passcode",))
+    if not isinstance(body["passcode"], str) or len(body["passcode"]) > 200:
+        raise Invalid("passcode must be text.", "invalid_type")
+    await issue(request)
+    settings = _settings(request)  # every try counts, before the comparison, so a locked-out guesser learns nothing
+    address = address_key(settings.secret_key, request.client.host if request.client else "unknown")
+    tries = settings.passcode_tries_per_minute
+    await request.app.state.limiter.check(f"pass:{event.code}:{participant(request)}", tries, 60, "passcode tries")
+    await request.app.state.limiter.check(f"pass:{event.code}:{address}", tries * 10, 60,
+                                          "passcode tries from your network")
+    if not passcode_matches(event.passcode, body["passcode"]):
+        raise Forbidden("This passcode is not right for this event.", "passcode_wrong")
+    response = ok({"admitted": True})
+    admit(request, response, event.code, "pass")
+    return response
 
 
 async def present_poll(request: Request) -> Response:
@@ -322,9 +403,9 @@ async def ack_note(request: Request) -> Response:
 
 async def request_floor(request: Request) -> Response:
     code = request.path_params["code"]
+    me = await require_attendee(request, await _event(request))
     body = await json_body(request)
     await limit(request, "speakers", _settings(request).questions_per_minute)
-    me = participant(request)
     s = await _commands(request).request_floor(code, me, body)
     return ok(speaker_view(s, Viewer(Role.ATTENDEE, me)), 201)
 
@@ -376,6 +457,10 @@ routes = [
     resource("/api/events/{code}/bans", get=list_bans, post=add_ban),
     resource("/api/events/{code}/bans/{tag}", delete=remove_ban),
     resource("/api/events/{code}/questions", post=ask),
+    resource("/api/events/{code}/challenge", get=challenge),
+    resource("/api/events/{code}/participant", post=prove),
+    resource("/api/events/{code}/passcode", post=enter_passcode),
+    resource("/api/events/{code}/health", get=health),
     resource("/api/events/{code}/questions/{qid:id}/vote", post=vote, delete=vote),
     resource("/api/events/{code}/questions/{qid:id}", patch=edit_question, delete=withdraw_question),
     resource("/api/events/{code}/questions/{qid:id}/edit", post=edit_question),

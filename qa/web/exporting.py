@@ -103,3 +103,44 @@ def _speakers_csv(writer: Any, state: EventState) -> None:
     for d in sums["by_delegation"]:
         writer.writerow([safe_cell(v) for v in ("speaking_time_delegation", d["delegation"], d["interventions"],
                                                 d["seconds"])])
+
+
+TABLES = ("questions", "polls")
+
+
+def _question_rows(state: EventState) -> tuple[list[str], list[list[Any]]]:
+    head = ["id", "text", "name", "affiliation", "status", "votes", "segment", "created_at", "answered_at",
+            "original_text", "language", *(f"translation_{lang}" for lang in TRANSLATION_LANGUAGES)]
+    rows = []
+    for q in state.questions:
+        row = _question_row(q)
+        rows.append([row["id"], row["text"], row["name"], row["affiliation"], row["status"], row["votes"],
+                     row["segment"], row["created_at"], row["answered_at"], row["original_text"], row["language"],
+                     *(q.translations.get(lang) for lang in TRANSLATION_LANGUAGES)])
+    return head, rows
+
+
+def _poll_rows(state: EventState) -> tuple[list[str], list[list[Any]]]:
+    head = ["poll_id", "poll_title", "kind", "option", "count", "voters"]
+    rows = []
+    for poll, tally in state.polls:
+        result = poll_rules.results(poll, tally)
+        if "words" in result:
+            entries = [(w["text"], w["count"]) for w in result["words"]]
+        elif poll.scale:
+            entries = [(str(i + 1), c) for i, c in enumerate(result["counts"])]
+        else:
+            entries = list(zip(poll.options, result["counts"], strict=True))
+        rows += [[poll.id, poll.title, poll.kind.value, option, count, tally.voters] for option, count in entries]
+    return head, rows
+
+
+def table_csv(state: EventState, table: str) -> str:
+    """One table as its own CSV (`table=questions` or `polls`), so each opens as one sheet in a spreadsheet."""
+    head, rows = _question_rows(state) if table == "questions" else _poll_rows(state)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(head)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()

@@ -6,21 +6,28 @@ import secrets
 
 from itsdangerous import BadSignature, Signer
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.domain.errors import Forbidden, Unauthorized
 from qa.domain.model import Actor, Event, Role, Viewer
 from qa.domain.tokens import actor_for_token, role_for_token, same
+from qa.integrity import address_key, mint_refused
 
-__all__ = ["ParticipantMiddleware", "bearer", "require_admin", "require_moderator", "require_presenter",
-           "role_for_token", "same", "viewer_for"]
+__all__ = ["ParticipantMiddleware", "admit", "admitted", "bearer", "issue", "known", "require_admin",
+           "require_attendee", "require_moderator", "require_participant", "require_presenter", "role_for_token",
+           "same", "viewer_for"]
 
 COOKIE = "floor_participant"
 COOKIE_MAX_AGE = 400 * 24 * 3600
+ISSUE = "issue_participant"  # scope state flag: this response sets the participant cookie
 
 
 class ParticipantMiddleware:
-    """Give every caller a participant id from a signed cookie, setting the cookie on the first response."""
+    """Read the caller's participant id from its signed cookie. A caller without one gets a candidate id, and
+    the cookie only when a route asks for it (`issue`): pages, snapshots and refused writes, never static
+    files, health checks or the QR code."""
 
     def __init__(self, app: ASGIApp, secret_key: str) -> None:
         self.app = app
@@ -51,25 +58,93 @@ class ParticipantMiddleware:
             return
         headers = Headers(scope=scope)
         participant = self.read(headers)
-        fresh = participant is None
-        if participant is None:
-            participant = secrets.token_hex(16)
-        scope.setdefault("state", {})["participant"] = participant
-        if not fresh:
-            await self.app(scope, receive, send)
+        state = scope.setdefault("state", {})
+        state["participant"] = participant or secrets.token_hex(16)
+        state["participant_known"] = participant is not None
+        if participant is not None or scope["type"] != "http":
+            await self.app(scope, receive, send)  # a cookieless socket is an anonymous, read-only attendee
             return
-        secure = scope.get("scheme") in ("https", "wss") or headers.get("x-forwarded-proto") == "https"
-        value = self.signer.sign(participant).decode()
-        cookie = (f"{COOKIE}={value}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax"
-                  + ("; Secure" if secure else ""))
+        secure = scope.get("scheme") == "https" or headers.get("x-forwarded-proto") == "https"
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] in ("http.response.start", "websocket.accept"):
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"set-cookie", cookie.encode())]
+            if message["type"] == "http.response.start" and state.get(ISSUE):
+                value = self.signer.sign(state["participant"]).decode()
+                cookie = (f"{COOKIE}={value}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax"
+                          + ("; Secure" if secure else ""))
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie.encode())]
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+def known(request: HTTPConnection) -> bool:
+    """Whether the caller came with a valid participant cookie."""
+    return bool(request.scope["state"].get("participant_known"))
+
+
+async def issue(request: HTTPConnection) -> None:
+    """This response carries a new participant cookie, if the caller has none: one token from its address's
+    bucket (429 `rate_limited` when empty)."""
+    state = request.scope["state"]
+    if state.get("participant_known") or state.get(ISSUE):
+        return
+    app = request.app.state
+    address = request.client.host if request.client else "unknown"
+    wait = await app.mint_bucket.take(address_key(app.settings.secret_key, address))
+    if wait is not None:
+        await app.activity.count(request.path_params.get("code"), "refused")
+        raise mint_refused(wait)
+    state[ISSUE] = True
+    await app.activity.count(request.path_params.get("code"), "joins")
+
+
+async def require_participant(request: HTTPConnection) -> str:
+    """The caller's participant id for a write. Without a cookie: 401 `no_participant`, nothing written, and the
+    answer sets a cookie (when the address's bucket allows) so the retry works."""
+    if known(request):
+        return request.scope["state"]["participant"]  # type: ignore[no-any-return]
+    await issue(request)
+    raise Unauthorized("This needs the participant cookie from an earlier response (open the event page, or "
+                       "GET the event, first); this answer sets it, so retrying works.", "no_participant")
+
+
+def _admission_cookie(kind: str, code: str) -> str:
+    return f"floor_{kind}_{code}"
+
+
+def admitted(request: HTTPConnection, code: str, kind: str) -> bool:
+    """Whether this participant solved the event's challenge (`proof`) or entered its passcode (`pass`)."""
+    if not known(request):
+        return False
+    raw = request.cookies.get(_admission_cookie(kind, code))
+    if not raw:
+        return False
+    signer = Signer(request.app.state.settings.secret_key, salt=f"floor.admit.{kind}.{code}")
+    try:
+        return signer.unsign(raw).decode() == request.scope["state"]["participant"]
+    except BadSignature:
+        return False
+
+
+def admit(request: HTTPConnection, response: Response, code: str, kind: str) -> None:
+    """Mark this participant admitted to the event, by a signed cookie bound to its participant id."""
+    signer = Signer(request.app.state.settings.secret_key, salt=f"floor.admit.{kind}.{code}")
+    value = signer.sign(request.scope["state"]["participant"]).decode()
+    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    response.set_cookie(_admission_cookie(kind, code), value, max_age=COOKIE_MAX_AGE, path="/", httponly=True,
+                        samesite="lax", secure=secure)
+
+
+async def require_attendee(request: HTTPConnection, event: Event) -> str:
+    """The participant for a write on this event: cookie first (401 `no_participant`), then the event's proof of
+    work (401 `proof_required`) and passcode (403 `passcode_required`) when it has them."""
+    me = await require_participant(request)
+    if event.integrity == "proof" and not admitted(request, event.code, "proof"):
+        raise Unauthorized("This event asks each new participant's device to solve a small challenge first "
+                           "(GET the challenge, POST the solution to /participant).", "proof_required")
+    if event.passcode and not admitted(request, event.code, "pass"):
+        raise Forbidden("This event needs its passcode first.", "passcode_required")
+    return me
 
 
 def bearer(headers: Headers) -> str | None:

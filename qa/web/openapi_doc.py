@@ -79,7 +79,11 @@ SCHEMAS: dict[str, Any] = {
                                "original on the presenter view and overlay (null: the original only)"},
         "speakers_open": {"type": "boolean"}, "speaking_time": {"type": "integer"},
         "speakers_order": {"enum": ["first_come", "by_group"]}, "speaker_overlay_hidden": {"type": "boolean"},
-        "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"}}},
+        "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"},
+        "integrity": {"enum": ["open", "proof"], "description": "proof: each new participant's device solves a "
+                      "proof-of-work challenge before it may write"},
+        "passcode_required": {"type": "boolean", "description": "attendees enter the event's passcode once "
+                              "(POST .../passcode); the passcode itself is never sent"}}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
         "moderator_token": {"type": "string"}, "presenter_token": {"type": "string"},
@@ -178,7 +182,29 @@ SCHEMAS: dict[str, Any] = {
                           "description": "Seconds per intervention, from the next floor given (0 = no limit)"},
         "speakers_order": {"enum": ["first_come", "by_group"], "description": "Where a new request goes; "
                            "switching to by_group also sorts who waits"},
-        "speaker_overlay_hidden": {"type": "boolean", "description": "Hide the speaker lower third"}}},
+        "speaker_overlay_hidden": {"type": "boolean", "description": "Hide the speaker lower third"},
+        "integrity": {"enum": ["open", "proof"]},
+        "passcode": {"type": ["string", "null"], "minLength": 3, "maxLength": 64,
+                     "description": "set (stored hashed) or null to remove"}}},
+    "Challenge": {"type": "object", "required": ["parameters", "signature"], "description": "An ALTCHA v2 "
+                  "challenge: find the counter whose PBKDF2 key starts with keyPrefix", "properties": {
+        "parameters": {"type": "object", "properties": {
+            "algorithm": {"const": "PBKDF2/SHA-256"}, "nonce": {"type": "string"}, "salt": {"type": "string"},
+            "cost": {"type": "integer"}, "keyLength": {"type": "integer"}, "keyPrefix": {"type": "string"},
+            "keySignature": {"type": "string"}, "expiresAt": {"type": "integer"}, "data": {"type": "object"}}},
+        "signature": {"type": "string"}, "integrity": {"enum": ["open", "proof"]}}},
+    "Solution": {"type": "object", "required": ["solution"], "additionalProperties": False, "properties": {
+        "solution": {"type": "object", "required": ["challenge", "solution"], "properties": {
+            "challenge": {"type": "object", "description": "the challenge as received (parameters, signature)"},
+            "solution": {"type": "object", "required": ["counter", "derivedKey"], "properties": {
+                "counter": {"type": "integer"}, "derivedKey": {"type": "string"}, "time": {"type": "number"}}}}}}},
+    "Passcode": {"type": "object", "required": ["passcode"], "additionalProperties": False, "properties": {
+        "passcode": {"type": "string", "maxLength": 200}}},
+    "Admitted": {"type": "object", "required": ["admitted"], "properties": {"admitted": {"const": True}}},
+    "Health": {"type": "object", "properties": {
+        "window_minutes": {"type": "integer"}, "joined_recently": {"type": "integer"},
+        "refused_recently": {"type": "integer", "description": "new participants the per-address bucket refused"},
+        "votes_recently": {"type": "integer"}, "integrity": {"enum": ["open", "proof"]}}},
     "Ask": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "minLength": 2, "maxLength": 500},
         "name": {"type": ["string", "null"], "maxLength": 60},
@@ -234,8 +260,9 @@ _qid = _path_param("qid", integer=True)
 _pid = _path_param("pid", integer=True)
 _sid = _path_param("sid", integer=True)
 _nid = _path_param("nid", integer=True)
-_WRITE_ERRORS = ("400", "404", "413", "429", "503")
-_VOTE_ERRORS = ("400", "404", "409", "413", "429", "503")
+# 401 no_participant (no cookie yet; the answer sets it) or proof_required; 403 passcode_required
+_WRITE_ERRORS = ("400", "401", "403", "404", "413", "429", "503")
+_VOTE_ERRORS = ("400", "401", "403", "404", "409", "413", "429", "503")
 _MOD_ERRORS = ("400", "401", "403", "404", "409", "413", "503")
 
 PATHS: dict[str, Any] = {
@@ -252,8 +279,9 @@ PATHS: dict[str, Any] = {
     },
     "/api/events/{code}": {
         "parameters": [_code],
-        "get": _op("Snapshot for this viewer", {**_ok("200", "Snapshot", _ref("Snapshot")),
-                                                **_errors("404", "503")}),
+        "get": _op("Snapshot for this viewer; sets the participant cookie when there is none (429 when the "
+                   "client address's bucket of new participants is empty)",
+                   {**_ok("200", "Snapshot", _ref("Snapshot")), **_errors("404", "429", "503")}),
         "patch": _op("Change settings (moderator)", {**_ok("200", "Event", _ref("Event")), **_errors(*_MOD_ERRORS)},
                      body=_ref("PatchEvent"), auth=True),
         "delete": _op("Erase the event and everything in it (organiser)",
@@ -284,14 +312,30 @@ PATHS: dict[str, Any] = {
     },
     "/api/events/{code}/me": {"parameters": [_code], "delete": _op(
         "Forget me: delete own questions and requests for the floor, withdraw own votes and answers",
-        {"204": {"description": "Forgotten"}, **_errors("404", "503")})},
+        {"204": {"description": "Forgotten"}, **_errors("401", "404", "429", "503")})},
+    "/api/events/{code}/challenge": {"parameters": [_code], "get": _op(
+        "A fresh proof-of-work challenge for this event (single use, expires)",
+        {**_ok("200", "Challenge", _ref("Challenge")), **_errors("404", "429", "503")})},
+    "/api/events/{code}/participant": {"parameters": [_code], "post": _op(
+        "Send a solved challenge: this participant (minted now if it had no cookie) may write to the event",
+        {**_ok("200", "Admitted", _ref("Admitted")), **_errors("400", "404", "413", "429", "503")},
+        body=_ref("Solution"))},
+    "/api/events/{code}/passcode": {"parameters": [_code], "post": _op(
+        "Enter the event's passcode (once per participant; tries limited)",
+        {**_ok("200", "Admitted", _ref("Admitted")), **_errors("400", "403", "404", "413", "429", "503")},
+        body=_ref("Passcode"))},
+    "/api/events/{code}/health": {"parameters": [_code], "get": _op(
+        "Vote health for moderators: recent joins and refused mints",
+        {**_ok("200", "Health", _ref("Health")), **_errors("401", "403", "404", "503")}, auth=True)},
     "/api/events/{code}/export": {"parameters": [_code], "get": _op(
         "Export questions, votes, poll results and the list of speakers' interventions with speaking-time totals "
         "(organiser or moderator)",
         {"200": {"description": "Export", "content": {"application/json": {"schema": {"type": "object"}},
                                                       "text/csv": {"schema": {"type": "string"}}}},
          **_errors("400", "401", "403", "404", "503")}, auth=True,
-        params=[{"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}])},
+        params=[{"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
+                {"name": "table", "in": "query", "schema": {"enum": ["questions", "polls"]},
+                 "description": "with format=csv: just this table, one header row (opens as one sheet)"}])},
     "/api/events/{code}/questions": {"parameters": [_code], "post": _op(
         "Ask a question (attendee)", {**_ok("201", "Question", _ref("Question")), **_errors(*_WRITE_ERRORS, "409")},
         body=_ref("Ask"))},

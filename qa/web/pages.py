@@ -20,9 +20,11 @@ from qa import i18n
 from qa import privacy as privacy_notice
 from qa.domain.errors import DomainError, NotFound
 from qa.domain.model import Event, Role, Viewer
-from qa.domain.views import event_view, snapshot
+from qa.domain.views import event_view, moderation_counts, snapshot
 from qa.web import api as api_routes
 from qa.web import hosts
+from qa.web.errors import status_of
+from qa.web.identity import issue, require_attendee
 from qa.web.security import read_body
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -133,6 +135,7 @@ def _render(request: Request, name: str, *, for_event: Event | None = None, shar
 
 
 async def home(request: Request) -> Response:
+    await issue(request)
     return _render(request, "join.html")
 
 
@@ -154,6 +157,7 @@ async def admin(request: Request) -> Response:
 
 async def attendee(request: Request, refused: str | None = None, kept: dict[str, str] | None = None) -> Response:
     event = await _event(request)
+    await issue(request)
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
     snap = await _snapshot(request, event, viewer)
     asked = request.query_params.get("asked")
@@ -221,7 +225,11 @@ async def overlay(request: Request) -> Response:
 
 async def privacy(request: Request) -> Response:
     event = await _event(request)
+    await issue(request)
+    state = await request.app.state.store.state(event.code)
+    counts = moderation_counts(state.questions) if state is not None else None
     return _render(request, "privacy.html", for_event=event, event=event_view(event, Viewer(Role.PRESENTER)),
+                   moderation_counts=counts,
                    code=event.code, retention_days=event.retention_days, items=privacy_notice.ITEMS,
                    not_stored=privacy_notice.NOT_STORED, on_device=privacy_notice.ON_DEVICE)
 
@@ -252,13 +260,14 @@ async def ask_form(request: Request) -> Response:
     if 8 <= len(form.get("client_id", "")) <= 64:
         body["client_id"] = form["client_id"]
     try:
+        me = await require_attendee(request, event)  # the page that showed the form issued the cookie
         await api_routes.limit(request, "questions", request.app.state.settings.questions_per_minute)
-        q = await request.app.state.commands.ask(event.code, api_routes.participant(request), body)
+        q = await request.app.state.commands.ask(event.code, me, body)
     except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
         response = await attendee(request, refused=exc.code, kept=form)
-        response.status_code = 429 if exc.code == "rate_limited" else 400
+        response.status_code = status_of(exc)
         return response
     status = q.status.value if q.status.value in ASK_RESULTS else "pending"
     return RedirectResponse(f"/e/{event.code}?asked={status}#ask", status_code=303)

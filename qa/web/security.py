@@ -29,7 +29,8 @@ class SecurityHeadersMiddleware:
         embeddable = path.endswith("/present") or path.endswith("/overlay")
         ancestors = self.frame_ancestors if embeddable else "'none'"
         csp = (f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'self'; "
-               f"img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+               f"img-src 'self' data:; connect-src 'self'; font-src 'self'; worker-src 'self'; object-src 'none'; "
+               f"base-uri 'none'; "
                f"form-action 'self'; frame-ancestors {ancestors}")
 
         async def send_headers(message: Message) -> None:

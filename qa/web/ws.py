@@ -166,6 +166,9 @@ async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[st
             return given
         elif kind == "resync":
             await hub.reshape(room, conn, conn.viewer)
+        elif kind == "counts":  # opt in to live `moderation.counts` (the attendee page's open moderation panel)
+            conn.wants_counts = True
+            await room.send_moderation_counts(conn)
         elif kind == "moderate":
             # The token is checked again on every message: a rotated token stops working at once.
             actor = tokens.actor_for_token(token, event, settings.admin_token) if token else None

@@ -93,6 +93,7 @@ class Event:
     def participant(self) -> httpx.Client:
         client = httpx.Client(base_url=self.base, timeout=10)
         self.clients.append(client)
+        assert client.get(f"/e/{self.code}").status_code == 200  # the page issues the cookie; writes never do
         return client
 
     def ask(self, text: str, client: httpx.Client | None = None, **extra: Any) -> dict[str, Any]:

@@ -28,6 +28,7 @@ def api(ev: Event, method: str, path: str, body: Any = None, token: str | None =
 
 def approved_question(ev: Event, text: str, **extra: Any) -> dict[str, Any]:
     with httpx.Client(base_url=ev.base, timeout=10) as asker:
+        asker.get(f"/e/{ev.code}")  # the page issues the participant cookie; a write never does
         q = asker.post(f"/api/events/{ev.code}/questions", json={"text": text, **extra}).json()
     api(ev, "POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
     return q  # type: ignore[no-any-return]
