@@ -110,6 +110,10 @@ class Event:
     speaking_time: int = 180  # seconds per intervention; 0 = no limit
     speakers_order: str = "first_come"  # or "by_group": where a new request is placed
     speaker_overlay_hidden: bool = False
+    overlay_position: str = "bottom"  # the stream lower third: "bottom" | "top"
+    overlay_theme: str = "dark"  # "dark" | "light"
+    overlay_chroma: str | None = None  # a key colour "#rrggbb" instead of transparency, or None
+    public_timer: bool = False  # whether public screens (presenter without its token, overlay) show the timer
     rev: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -116,6 +116,8 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "up_next": list(event.up_next), "screen_translation": event.screen_translation,
         "speakers_open": event.speakers_open, "speaking_time": event.speaking_time,
         "speakers_order": event.speakers_order, "speaker_overlay_hidden": event.speaker_overlay_hidden,
+        "overlay_position": event.overlay_position, "overlay_theme": event.overlay_theme,
+        "overlay_chroma": event.overlay_chroma, "public_timer": event.public_timer,
     }
     if viewer.role is Role.MODERATOR:
         view.update(blocked_words=event.blocked_words, banned=event.banned, presenter_token=event.presenter_token)

@@ -79,7 +79,15 @@ SCHEMAS: dict[str, Any] = {
                                "original on the presenter view and overlay (null: the original only)"},
         "speakers_open": {"type": "boolean"}, "speaking_time": {"type": "integer"},
         "speakers_order": {"enum": ["first_come", "by_group"]}, "speaker_overlay_hidden": {"type": "boolean"},
-        "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"}}},
+        "banned": {"type": "array", "items": {"type": "string"}, "description": "Moderators only: banned tags"},
+        "overlay_position": {"enum": ["bottom", "top"], "description": "Stream lower third position (the overlay "
+                             "address's ?position= overrides it)"},
+        "overlay_theme": {"enum": ["dark", "light"], "description": "Stream overlay theme (?theme= overrides it)"},
+        "overlay_chroma": {"type": ["string", "null"], "description": "Overlay key colour #rrggbb instead of "
+                           "transparency; a PATCH also takes green, blue, magenta, black or white (?chroma= "
+                           "overrides it)"},
+        "public_timer": {"type": "boolean", "description": "Whether public screens (presenter without its token, "
+                         "overlay) show the segment timer; default false"}}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
         "moderator_token": {"type": "string"}, "presenter_token": {"type": "string"},
@@ -178,7 +186,15 @@ SCHEMAS: dict[str, Any] = {
                           "description": "Seconds per intervention, from the next floor given (0 = no limit)"},
         "speakers_order": {"enum": ["first_come", "by_group"], "description": "Where a new request goes; "
                            "switching to by_group also sorts who waits"},
-        "speaker_overlay_hidden": {"type": "boolean", "description": "Hide the speaker lower third"}}},
+        "speaker_overlay_hidden": {"type": "boolean", "description": "Hide the speaker lower third"},
+        "overlay_position": {"enum": ["bottom", "top"], "description": "Stream lower third position (the overlay "
+                             "address's ?position= overrides it)"},
+        "overlay_theme": {"enum": ["dark", "light"], "description": "Stream overlay theme (?theme= overrides it)"},
+        "overlay_chroma": {"type": ["string", "null"], "description": "Overlay key colour #rrggbb instead of "
+                           "transparency; a PATCH also takes green, blue, magenta, black or white (?chroma= "
+                           "overrides it)"},
+        "public_timer": {"type": "boolean", "description": "Whether public screens (presenter without its token, "
+                         "overlay) show the segment timer; default false"}}},
     "Ask": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "minLength": 2, "maxLength": 500},
         "name": {"type": ["string", "null"], "maxLength": 60},
