@@ -96,6 +96,7 @@ def poll_view(poll: Poll, tally: PollTally, viewer: Viewer, mine: list[str] | No
         "id": poll.id, "title": poll.title, "kind": poll.kind.value, "options": poll.options,
         "scale": poll.scale, "labels": poll.labels, "max_choices": poll.max_choices, "status": poll.status.value,
         "results_visibility": poll.results.value, "segment": poll.segment, "round": poll.round,
+        "opened_once": poll.opened_once,
         "results": poll_rules.results(poll, tally) if shown else None,
         "voters": tally.voters if shown else None,
         "my_answer": poll_rules.answer_view(poll, mine),

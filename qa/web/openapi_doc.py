@@ -117,6 +117,8 @@ SCHEMAS: dict[str, Any] = {
         "options": {"type": "array", "items": {"type": "string"}}, "scale": _NULLABLE_INT,
         "labels": {"type": ["array", "null"], "items": {"type": "string"}}, "max_choices": _NULLABLE_INT,
         "status": {"enum": ["open", "closed"]}, "results_visibility": {"enum": ["live", "closed", "never", "answered"]},
+        "opened_once": {"type": "boolean", "description": "Opened at least once (a closed poll never opened is a "
+                        "draft)"},
         "segment": _NULLABLE_INT, "results": {"type": ["object", "null"]}, "voters": _NULLABLE_INT,
         "my_answer": {"type": ["object", "null"]}}},
     "Note": {"type": "object", "required": ["id", "text", "created_at", "acked_at"], "properties": {
