@@ -8,9 +8,11 @@ cell names the element that leaves the viewport, is cut off by its container or 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.conftest import FloorServer, make_event, shot
@@ -315,7 +317,6 @@ def axe_run(page: Any, tags: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def axe_ok() -> None:
     if not AXE.exists():
-        import os
         if os.environ.get("CI") == "true":
             pytest.fail(f"{AXE} is required in CI")
         pytest.skip("axe-core is not installed (npm install)")
@@ -345,5 +346,157 @@ def test_axe_overlay_word_cloud_contrast(axe_ok: None, contexts: Any, stage: Sta
         page.goto(f"{stage.ev.base}/e/{stage.ev.code}/overlay?lang={lang}&theme={theme}&chroma={chroma}")
         page.wait_for_selector(OVERLAY_READY["cloud"], state="visible")
         assert not axe_run(page, AXE_TAGS)
+    finally:
+        page.close()
+
+
+# -- moderator console ---------------------------------------------------------------------------------
+
+MOD_LAPTOP = {"768": {"width": 768, "height": 900}, "1280": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture(scope="module")
+def console(server: FloorServer) -> Iterator[Any]:
+    """A busy console: waiting questions at their bounds, three running polls, a note, a merged question."""
+    ev = make_event(server.url, title=bounded(120, "Data privacy, human rights and the humanitarian "))
+    for i in range(4):
+        ev.ask(bounded(500, f"W{i} "), name=bounded(60, "Amina "), affiliation=bounded(80, "Mission "), language="en")
+    a = ev.ask("How are refugee records audited across borders?")
+    b = ev.ask("Who audits refugee records when they cross borders?")
+    ev.mod("POST", f"/questions/{a['id']}/moderate", {"action": "approve"})
+    ev.mod("POST", f"/questions/{b['id']}/moderate", {"action": "merge", "into": a["id"]})
+    for kind, extra in (("single", {"options": [bounded(120, f"Option {i} ") for i in range(12)]}),
+                        ("rating", {"scale": 10}), ("wordcloud", {})):
+        poll = ev.mod("POST", "/polls", {"title": bounded(200, "Poll "), "kind": kind, **extra})
+        ev.mod("POST", f"/polls/{poll['id']}/open")
+    ev.mod("POST", "/polls", {"title": "Never opened", "kind": "single", "options": ["Yes", "No"]})
+    ev.mod("POST", "/notes", {"text": bounded(280, "Five minutes left ")})
+    try:
+        yield ev
+    finally:
+        ev.close()
+
+
+def open_console(contexts: Any, ev: Any, width: str, lang: str, audit: bool = False) -> Any:
+    page = contexts(f"mod{width}{'-axe' if audit else ''}", MOD_LAPTOP[width], audit=audit).new_page()
+    page.goto(f"{ev.base}/e/{ev.code}/moderate?lang={lang}#token={ev.moderator_token}")
+    page.wait_for_selector("#console:not([hidden]) #incoming li")
+    page.wait_for_selector("#poll-list li")
+    return page
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "zh", "fr"])
+@pytest.mark.parametrize("width", list(MOD_LAPTOP))
+def test_moderator_console_fits_a_laptop(contexts: Any, console: Any, width: str, lang: str) -> None:
+    page = open_console(contexts, console, width, lang)
+    try:
+        problems = page.evaluate(MEASURE, {"noScroll": False, "groups": [".c-col"],
+                                           "content": ".c-bar > *, .c-col, .c-q, .c-poll, .c-note, .c-tabs [role=tab]"})
+        shot(page, f"layout-moderator-{width}-{lang}")
+        assert not problems, f"moderator {width} {lang}: " + "; ".join(problems[:6])
+        if width == "1280":  # a console: the incoming queue is on screen even with three running polls
+            top = page.eval_on_selector("#incoming li", "el => el.getBoundingClientRect().top")
+            assert top < MOD_LAPTOP[width]["height"] - 100
+            below = page.evaluate("""() => [...document.querySelectorAll('body *')].filter((e) => {
+                const r = e.getBoundingClientRect();
+                return r.height && r.bottom > innerHeight + 1 && !e.closest('.c-col');
+              }).slice(0, 4).map((e) => e.tagName + '#' + e.id + '.' + e.className)""")
+            assert page.evaluate("document.documentElement.scrollHeight <= innerHeight + 1"), below
+            note = page.eval_on_selector("#note-text", "el => el.getBoundingClientRect().bottom")
+            assert note < MOD_LAPTOP[width]["height"], "the note form is reachable without scrolling the page"
+        if lang == "zh":  # the approved tab is not the connection state's "Live"
+            tab = page.inner_text("#tab-approved").split()[0]
+            assert tab != page.inner_text("#live [data-label]").strip()
+    finally:
+        page.close()
+
+
+def test_moderator_console_states(contexts: Any, console: Any) -> None:
+    ev = console
+    page = open_console(contexts, ev, "1280", "en")
+    try:
+        received = int(page.inner_text("#n-received"))
+        assert received == 6  # the merged question was received too
+        assert page.locator("#merged-list li").count() == 1
+        draft = page.locator("#poll-list li", has_text="Never opened").locator(".c-badges .badge").nth(1)
+        assert draft.inner_text() == "Draft"
+        # Manual merge: pick the target by searching its words (no similarity hint needed).
+        c = ev.ask("Completely different wording about cross-border audits of refugee data?")
+        card = page.locator(f"#incoming li[data-qid='{c['id']}']")
+        card.locator("[data-action='merge-pick']").click()
+        card.locator("input[type=search]").fill("refugee records audited")
+        card.locator("button[data-into]").first.click()
+        page.wait_for_selector(f"#incoming li[data-qid='{c['id']}']", state="detached")
+        assert page.locator("#merged-list li").count() == 2
+        assert int(page.inner_text("#n-received")) == received + 1
+        # Undo a reject from the toast.
+        d = ev.ask("A question rejected by mistake, and then restored?")
+        card = page.locator(f"#incoming li[data-qid='{d['id']}']")
+        card.locator("[data-action='reject']").click()
+        page.locator("#toast .c-toast-action").click()
+        page.wait_for_selector(f"#tab-list li[data-qid='{d['id']}']")
+        assert ev.queue()[d["id"]]["status"] == "approved"
+        # Sent notes say when the panel acknowledged them.
+        page.fill("#note-text", "Two minutes")
+        page.click("#note-form button[type=submit]")
+        page.wait_for_selector("#notes-sent li:has-text('Two minutes')")
+        nid = int(page.get_attribute("#notes-sent li:has-text('Two minutes')", "data-note") or 0)
+        r = httpx.post(f"{ev.base}/api/events/{ev.code}/notes/{nid}/ack",
+                       headers={"Authorization": f"Bearer {ev.presenter_token}"}, timeout=10)
+        assert r.status_code < 300, r.text
+        page.wait_for_selector("#notes-sent li[data-acked='true']:has-text('Two minutes')")
+        assert "Acknowledged at" in page.inner_text("#notes-sent li:has-text('Two minutes')")
+        assert page.inner_text("#note-status").startswith("The panel acknowledged your note at")
+    finally:
+        page.close()
+
+
+def test_moderator_settings_form_changes_the_event_live(contexts: Any, console: Any) -> None:
+    ev = console
+    page = open_console(contexts, ev, "1280", "en")
+    try:
+        page.click("#event-settings > summary")
+        page.fill("#set-timezone", "Europe/Zurich")
+        page.select_option("#set-moderation", "post")
+        page.fill("#set-blocked", "spam\neggs")
+        page.select_option("#set-overlay-position", "top")
+        page.select_option("#set-overlay-chroma", "#00b140")
+        page.check("#set-public-timer")
+        page.fill("#set-retention", "7")
+        page.click("#settings-save")
+        page.wait_for_selector("#settings-msg:not(:empty)")
+        assert page.get_attribute("#settings-msg", "data-kind") == "ok", page.inner_text("#settings-msg")
+        got = httpx_event(ev)
+        assert (got["timezone"], got["moderation"], got["blocked_words"], got["overlay_position"],
+                got["overlay_chroma"], got["public_timer"], got["retention_days"]) == (
+            "Europe/Zurich", "post", ["spam", "eggs"], "top", "#00b140", True, 7)
+        ev.mod("PATCH", "", {"public_timer": False})  # another moderator: the form follows
+        page.wait_for_selector("#set-public-timer:not(:checked)")
+        page.fill("#set-timezone", "Not/AZone")
+        page.click("#settings-save")
+        page.wait_for_selector("#settings-msg[data-kind='error']")
+    finally:
+        ev.mod("PATCH", "", {"timezone": "UTC", "moderation": "pre", "blocked_words": [], "overlay_position": "bottom",
+                             "overlay_chroma": None, "public_timer": False, "retention_days": 30})
+        page.close()
+
+
+def httpx_event(ev: Any) -> Any:
+    return ev.mod("GET", "")["event"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_axe_moderator_with_dialogs_note_and_merged(axe_ok: None, contexts: Any, console: Any, lang: str) -> None:
+    page = open_console(contexts, console, "1280", lang, audit=True)
+    try:
+        page.locator("#merged > summary").click()
+        assert not axe_run(page, AXE_TAGS), "console"
+        page.click("#activity-open")
+        page.wait_for_selector("#activity-list li")
+        assert not axe_run(page, AXE_TAGS), "activity dialog"
+        page.keyboard.press("Escape")
+        page.keyboard.press("?")
+        page.wait_for_selector("#shortcuts-dialog[open]")
+        assert not axe_run(page, AXE_TAGS), "shortcuts dialog"
     finally:
         page.close()
