@@ -310,7 +310,7 @@ function cloudView() {
     const min = words[words.length - 1].count;
     const big = Math.min(H / 4, W / 8);
     const small = Math.max(18, big / 5);
-    for (let scale = 1; scale > 0.3; scale *= 0.85) {
+    for (let scale = 1; scale > 0.2; scale *= 0.85) {
       const placed = [];
       let ok = true;
       for (const [index, w] of words.entries()) {
@@ -321,7 +321,8 @@ function cloudView() {
         const bh = size * 1.2;
         const spot = findSpot(placed, bw, bh, W, H);
         if (!spot) {
-          if (index < 12) { ok = false; break; } // the most frequent words must fit: shrink and retry
+          // The most frequent words must fit (up to 30 of them): shrink and retry.
+          if (index < Math.min(30, words.length)) { ok = false; break; }
           continue;
         }
         placed.push({ ...spot, w: bw, h: bh, size, word: w });
