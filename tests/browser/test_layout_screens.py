@@ -500,3 +500,23 @@ def test_axe_moderator_with_dialogs_note_and_merged(axe_ok: None, contexts: Any,
         assert not axe_run(page, AXE_TAGS), "shortcuts dialog"
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("vp", list(VIEWPORTS))
+def test_presenter_shows_original_and_translation_and_both_fit(contexts: Any, stage: Stage, vp: str) -> None:
+    ev = stage.ev
+    ev.mod("POST", f"/questions/{stage.highlight_id}/translations",
+           {"language": "fr", "text": bounded(500, "Comment les États membres contrôleront-ils les transferts ")})
+    ev.mod("PATCH", "", {"screen_translation": "fr"})
+    stage.show("question")
+    page = contexts(vp, VIEWPORTS[vp]).new_page()
+    try:
+        page.goto(f"{ev.base}/e/{ev.code}/present")
+        page.wait_for_selector("#p-hq-tr-text:not(:empty)", state="visible")
+        problems = page.evaluate(MEASURE, {**PRESENTER, "content": PRESENTER["content"] + ", #p-hq-tr",
+                                           "groups": [*PRESENTER["groups"], "#p-hq-text, #p-hq-tr"]})
+        shot(page, f"layout-presenter-bilingual-{vp}")
+        assert not problems, f"bilingual {vp}: " + "; ".join(problems[:6])
+    finally:
+        ev.mod("PATCH", "", {"screen_translation": None})
+        page.close()
