@@ -153,7 +153,16 @@ class Language:
                 rv = Markup(rv)  # noqa: S704 - as above
             return rv % variables  # type: ignore[no-any-return]
 
-        return {"gettext": gettext, "ngettext": ngettext, "_": gettext, "lang": self.code, "dir": self.dir,
+        @pass_context
+        def pgettext(ctx: Context, context: str, message: str, **variables: Any) -> str:
+            """An ambiguous English word with its meaning ("Live": a tab of approved questions, not the connection)."""
+            rv = str(tr.pgettext(context, message))
+            if ctx.eval_ctx.autoescape:
+                rv = Markup(rv)  # noqa: S704 - as above
+            return rv % variables
+
+        return {"gettext": gettext, "ngettext": ngettext, "_": gettext, "pgettext": pgettext,
+                "lang": self.code, "dir": self.dir,
                 "languages": LANGUAGES, "language_names": self.language_names, "i18n": self.script_catalog,
                 "format_number": self.format_number}
 

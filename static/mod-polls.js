@@ -57,7 +57,10 @@ function renderPolls() {
     setText(pc.title, p.title);
     setText(pc.kind, pollKind(p.kind));
     const open = p.status === "open";
-    setText(pc.status, open ? pt("poll status", "Open") : pt("poll status", "Closed"));
+    // Never opened: a draft, not "Closed" (servers before opened_once: closed as before).
+    const draft = !open && p.opened_once === false;
+    setText(pc.status, open ? pt("poll status", "Open") : draft ? pt("poll status", "Draft") : pt("poll status", "Closed"));
+    pc.status.dataset.state = open ? "open" : draft ? "draft" : "closed";
     pc.status.className = `badge ${open ? "badge-ok" : ""}`;
     const onScreen = ctx.live.event.presenting_poll === p.id;
     pc.screen.hidden = !onScreen;

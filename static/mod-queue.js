@@ -72,6 +72,7 @@ function actionsFor(q) {
   }
   if (s === "approved") list.push(["answer", t("Done"), "d"]);
   if (s === "pending" || s === "approved") list.push(["edit", t("Edit"), "e"]);
+  if (s === "pending" || s === "approved") list.push(["merge-pick", t("Merge…"), null]);
   if (s === "pending" || s === "approved") list.push(["reject", t("Reject"), "r"]);
   if (s === "approved" || s === "answered") list.push(["archive", t("Archive"), null]);
   if (s === "answered" || s === "archived" || s === "rejected") list.push(["restore", t("Restore"), null]);
@@ -293,14 +294,104 @@ async function act(id, action) {
     startEdit(id);
     return;
   }
+  if (action === "merge-pick") {
+    startMerge(id);
+    return;
+  }
   if (!actionsFor(q).some(([a]) => a === action) && askerAction(q)?.[0] !== action) return;
   if (selected === id) {
     const next = neighbourAfter(id, action);
     if (next !== id) pendingSelect = next;
   }
-  await ctx.moderate(id, action);
+  const before = q.status;
+  const r = await ctx.moderate(id, action);
+  if (r.ok && (action === "reject" || action === "archive")) offerUndo(id, action, before);
 }
 let pendingSelect = undefined;
+
+/** Reject and archive can be taken back for a few seconds: restore (and mark answered again when it was). */
+function offerUndo(id, action, before) {
+  const message = action === "reject" ? t("Question #{id} rejected.", { id }) : t("Question #{id} archived.", { id });
+  ctx.toast(message, {
+    seconds: 8,
+    action: {
+      label: t("Undo"),
+      async run() {
+        const r = await ctx.moderate(id, "restore");
+        if (r.ok && before === "answered") await ctx.moderate(id, "answer");
+        if (r.ok) ctx.say(t("Undone."));
+      },
+    },
+  });
+}
+
+// -- manual merge: pick the question to merge into by its number or by searching its text ------------
+
+function mergeTargets(id, query) {
+  const q = query.trim().replace(/^#/, "").toLocaleLowerCase();
+  const all = [...ctx.live.questions.values()].filter((x) => x.id !== id
+    && ["pending", "approved", "answered"].includes(x.status));
+  if (!q) return all.sort(byVotes).slice(0, 5);
+  if (/^\d+$/.test(q)) return all.filter((x) => String(x.id) === q);
+  return all.filter((x) => (x.text || "").toLocaleLowerCase().includes(q)).sort(byVotes).slice(0, 8);
+}
+
+function startMerge(id) {
+  const c = cards.get(id);
+  if (!c || editing.has(id)) return;
+  editing.add(id);
+  const input = h("input", { type: "search", dir: "auto", "aria-label": t("Merge into: a question number or words from it"),
+    placeholder: t("Number or words"), autocomplete: "off" });
+  const results = h("ul", { "aria-live": "polite" });
+  const cancel = h("button", { type: "button", class: "btn btn-quiet btn-small" }, t("Cancel"));
+  const box = h("div", { class: "c-merge-pick", role: "group", "aria-label": t("Merge into another question") },
+    input, cancel, results);
+  const stop = () => {
+    editing.delete(id);
+    c.editBox.replaceChildren();
+    c.actions.hidden = false;
+    c.li.focus();
+  };
+  const list = () => {
+    const found = mergeTargets(id, input.value);
+    results.replaceChildren(...found.map((x) => {
+      const b = h("button", { type: "button", class: "btn btn-quiet btn-small", "data-into": x.id },
+        h("span", { dir: "ltr" }, `#${x.id} `), h("span", { class: "user-text", dir: "auto" }, x.text));
+      b.addEventListener("click", async () => {
+        const r = await ctx.moderate(id, "merge", { into: x.id });
+        if (r.ok) {
+          editing.delete(id);
+          ctx.say(t("Merged into #{id}.", { id: x.id }));
+        }
+      });
+      return h("li", {}, b);
+    }));
+    if (!found.length) results.replaceChildren(h("li", { class: "hint" }, t("No question matches.")));
+  };
+  input.addEventListener("input", list);
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      stop();
+    }
+  });
+  cancel.addEventListener("click", stop);
+  c.actions.hidden = true;
+  c.editBox.replaceChildren(box);
+  list();
+  input.focus();
+}
+
+// -- merged questions ------------------------------------------------------------------------------
+
+function renderMerged() {
+  const merged = [...ctx.live.questions.values()].filter((q) => q.status === "merged").sort(byRecent);
+  setText($("#merged-count"), num(merged.length));
+  $("#merged").hidden = merged.length === 0;
+  $("#merged-list").replaceChildren(...merged.map((q) => h("li", { class: "c-merged-item", "data-qid": q.id },
+    h("span", { dir: "ltr" }, t("#{id} into #{into}", { id: q.id, into: q.merged_into ?? "?" })), " · ",
+    h("span", { class: "user-text", dir: "auto" }, q.text))));
+}
 
 // -- tabs ----------------------------------------------------------------------------------------
 
@@ -380,10 +471,12 @@ function renderQuestions() {
 
   const counts = { received: 0, pending: 0, approved: 0, answered: 0, rejected: 0, archived: 0 };
   for (const q of ctx.live.questions.values()) {
-    if (q.status === "merged") continue;
-    counts.received += 1;
+    counts.received += 1; // a merged question was received too: the count never drops after a merge
     if (q.status in counts) counts[q.status] += 1;
   }
+  received = Math.max(received, counts.received);
+  counts.received = received;
+  renderMerged();
   for (const k of ["received", "pending", "approved", "answered", "rejected"]) setText($(`#n-${k}`), num(counts[k]));
   // Held (a banned participant's, rejected for all but its asker): shown when this server counts it too.
   $("#held-stat").hidden = !(ctx.live.stats && "held" in ctx.live.stats);
@@ -397,6 +490,8 @@ function renderQuestions() {
   }
   if (selected !== null && !used.has(selected)) selected = null;
 }
+
+let received = 0;
 
 export function mount() {
   return { render: renderQuestions };

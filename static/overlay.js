@@ -17,14 +17,47 @@ $("#o-poll").append(results.el);
 const style = document.body.style;
 style.setProperty("--o-scale", String(options.scale));
 style.setProperty("--o-safe", `${options.safe}vmin`);
-if (options.chroma) {
-  style.setProperty("--o-backdrop", options.chroma);
-  document.documentElement.style.setProperty("--o-backdrop", options.chroma);
-  document.body.dataset.chroma = "true";
+
+/** The event's overlay_position / overlay_theme / overlay_chroma, live; what the address sets wins. */
+function applySettings(ev) {
+  const body = document.body;
+  if (!options.position_set && ev.overlay_position) body.dataset.position = ev.overlay_position;
+  if (!options.theme_set && ev.overlay_theme) body.dataset.theme = ev.overlay_theme;
+  const chroma = options.chroma_set ? options.chroma : (ev.overlay_chroma ?? null);
+  for (const target of [style, document.documentElement.style]) {
+    if (chroma) target.setProperty("--o-backdrop", chroma);
+    else target.removeProperty("--o-backdrop");
+  }
+  if (chroma) body.dataset.chroma = "true";
+  else delete body.dataset.chroma;
 }
+
+const FIT_STEPS = [1, 0.9, 0.8, 0.72];
+/** The lower third never takes more than a third of the frame: smaller type first, then fewer lines. */
+function fit() {
+  const limit = innerHeight / 3;
+  const text = $("#o-text");
+  text.removeAttribute("data-clamp");
+  for (const step of FIT_STEPS) {
+    third.style.setProperty("--o-fit", String(step));
+    if (third.scrollHeight <= limit + 1) return;
+  }
+  const over = () => third.scrollHeight > limit + 1;
+  for (let lines = 4; lines >= 2 && over(); lines--) {
+    text.dataset.clamp = "";
+    text.style.setProperty("--o-lines", String(lines));
+  }
+  // A word cloud shows its most frequent words, as many as fit; then the title gives up its last line.
+  const chips = [...third.querySelectorAll(".word-chips > li")];
+  for (const li of chips) li.hidden = false;
+  for (let i = chips.length - 1; i >= 1 && over(); i--) chips[i].hidden = true;
+  if (over()) text.style.setProperty("--o-lines", "1");
+}
+addEventListener("resize", () => fit());
 
 function render() {
   const ev = live.event;
+  applySettings(ev);
   const ended = live.state === "ended";
   const poll = ev.presenting_poll ? live.polls.get(ev.presenting_poll) : null;
   const q = !poll && ev.highlighted ? live.questions.get(ev.highlighted) : null;
@@ -45,6 +78,8 @@ function render() {
     setText($("#o-who"), [q.name, q.affiliation].filter(Boolean).join(" · "));
     $("#o-poll").hidden = true;
   }
+  third.dataset.poll = shownPoll ? poll.kind : "";
+  fit();
 }
 
 live.subscribe(scheduler(render));

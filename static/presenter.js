@@ -4,7 +4,7 @@ import { Live, bindIndicator } from "./live.js";
 import { $, api, announcer, h, percent, prefersReducedMotion, reconcile, scheduler, setLang, setText, store,
   takeFragmentToken } from "./ui.js";
 import { rowLabels, scalePoint } from "./polls.js";
-import { clock, lang, num, nt, pct, t, timerLeft } from "./i18n.js";
+import { clock, lang, languageName, num, nt, pct, t, timerLeft } from "./i18n.js";
 import { languageFilter } from "./langfilter.js";
 import { mountStage } from "./speakers-stage.js";
 
@@ -53,9 +53,57 @@ function who(q) {
   return [q.name, q.affiliation].filter(Boolean).join(" · ");
 }
 
-function sizeFor(text) {
-  return text.length > 260 ? "s" : text.length > 130 ? "m" : "l";
+// -- fitting: nothing leaves the stage ------------------------------------------------------------
+
+const HQ_SIZES = [3.4, 3.1, 2.8, 2.5]; // rem; 2.5rem is 48 px at 1080p, 96 px at 4K
+const FIT_STEPS = [1, 0.9, 0.8, 0.7, 0.62, 0.55];
+
+function overflows(el) {
+  return el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1;
 }
+
+/** The highlighted question steps down in size, then the list loses its last rows, then the question is clamped. */
+function fitQuestions() {
+  const view = els.qView;
+  if (view.hidden) return;
+  const items = [...els.list.children];
+  for (const li of items) li.hidden = false;
+  $("#p-top").hidden = !!els.list.dataset.none;
+  els.hqText.removeAttribute("data-clamp");
+  for (const tr of els.highlight.querySelectorAll(".p-hq-text")) tr.removeAttribute("data-clamp");
+  for (const size of HQ_SIZES) {
+    els.highlight.style.setProperty("--hq-size", String(size));
+    if (!overflows(view)) return;
+  }
+  // Keep one top question if the highlighted one can give up lines for it, else none.
+  for (let i = items.length - 1; i >= 1 && overflows(view); i--) items[i].hidden = true;
+  // Still too long: clamp the question to the lines that fit (the moderator console keeps the full text).
+  const texts = [...els.highlight.querySelectorAll(".p-hq-text")];
+  const clamp = (lines) => {
+    for (const el of texts) {
+      el.dataset.clamp = "";
+      el.style.setProperty("--hq-lines", String(lines));
+    }
+  };
+  for (let lines = 12; lines >= 5 && overflows(view); lines--) clamp(lines);
+  if (overflows(view) && items[0]) items[0].hidden = true;
+  for (let lines = 12; lines >= 2 && overflows(view); lines--) clamp(lines);
+  $("#p-top").hidden = $("#p-top").hidden || (items.length > 0 && items.every((li) => li.hidden));
+}
+
+function fitPoll() {
+  if (els.pollView.hidden) return;
+  for (const step of FIT_STEPS) {
+    els.pollView.style.setProperty("--fit", String(step));
+    if (!overflows(els.pollView) && !overflows(els.pollBody)) return;
+  }
+}
+
+function fit() {
+  fitQuestions();
+  fitPoll();
+}
+addEventListener("resize", () => fit());
 
 // -- questions -----------------------------------------------------------------------------------
 
@@ -90,9 +138,9 @@ function renderQuestions() {
   if (hq) {
     setText(els.hqText, hq.text);
     setLang(els.hqText, hq.language);
-    els.hqText.dataset.size = sizeFor(hq.text);
     setText(els.hqWho, who(hq));
   }
+  renderTranslation(hq, ev);
   const top = filter.apply(qs.filter((q) => q !== hq)
     .sort((a, b) => (b.votes || 0) - (a.votes || 0) || (a.created_at || "").localeCompare(b.created_at || "")))
     .slice(0, hq ? TOP_WITH_HIGHLIGHT : TOP_ALONE);
@@ -100,7 +148,24 @@ function renderQuestions() {
   for (const id of [...rows.keys()]) if (!top.some((q) => q.id === id)) rows.delete(id);
   els.qView.classList.toggle("with-highlight", !!hq);
   $("#p-top").hidden = !!hq && top.length === 0;
+  els.list.dataset.none = $("#p-top").hidden ? "true" : "";
   els.empty.hidden = top.length > 0 || !!hq;
+}
+
+/** Bilingual screen: the event's screen_translation beside the original, when the question has one. */
+const hqPair = $("#p-hq-pair");
+const hqTr = $("#p-hq-tr");
+function renderTranslation(hq, ev) {
+  const want = ev.screen_translation;
+  const text = hq && want && hq.translations && typeof hq.translations === "object" ? hq.translations[want] : null;
+  const show = !!text && (hq.language || "").split("-")[0] !== want;
+  hqTr.hidden = !show;
+  hqPair.classList.toggle("p-hq-pair", show);
+  if (!show) return;
+  setText($("#p-hq-tr-from"), languageName(want));
+  const el = $("#p-hq-tr-text");
+  setText(el, text);
+  setLang(el, want);
 }
 
 // -- agenda: the active segment and its timer ----------------------------------------------------
@@ -116,7 +181,9 @@ function renderSegment() {
   setText(els.segment, seg ? seg.title : "");
   els.segment.hidden = !seg;
   const left = timerLeft(ev.timer);
-  els.timer.hidden = left == null;
+  // Public screens show the timer only when the organiser says so; the presenter's own screen always does.
+  const mayShow = !!token || !!ev.public_timer;
+  els.timer.hidden = left == null || !mayShow;
   if (left != null) {
     setText(els.timer, clock(Math.ceil(left)));
     els.timer.dataset.state = left <= 0 ? "over" : left <= 60 ? "low" : ev.timer.running ? "running" : "paused";
@@ -146,6 +213,7 @@ function renderPoll() {
     pollShape = shape;
     pollParts = buildPoll(poll);
     els.pollBody.replaceChildren(pollParts.el);
+    els.pollView.style.setProperty("--fit", "1");
   }
   if (!poll.results) {
     setText(els.pollMeta, t("Results are hidden for this poll."));
@@ -169,7 +237,7 @@ function barsView(poll) {
       h("div", { class: "p-bar-track", "aria-hidden": "true" }, fill));
     return { li, pct: share, fill };
   });
-  const el = h("ol", { class: "p-bars" }, items.map((i) => i.li));
+  const el = h("ol", { class: "p-bars", "data-many": poll.options.length > 6 ? "" : null }, items.map((i) => i.li));
   return {
     el,
     update(p) {
@@ -242,7 +310,7 @@ function cloudView() {
     const min = words[words.length - 1].count;
     const big = Math.min(H / 4, W / 8);
     const small = Math.max(18, big / 5);
-    for (let scale = 1; scale > 0.3; scale *= 0.85) {
+    for (let scale = 1; scale > 0.2; scale *= 0.85) {
       const placed = [];
       let ok = true;
       for (const [index, w] of words.entries()) {
@@ -253,7 +321,8 @@ function cloudView() {
         const bh = size * 1.2;
         const spot = findSpot(placed, bw, bh, W, H);
         if (!spot) {
-          if (index < 12) { ok = false; break; } // the most frequent words must fit: shrink and retry
+          // The most frequent words must fit (up to 30 of them): shrink and retry.
+          if (index < Math.min(30, words.length)) { ok = false; break; }
           continue;
         }
         placed.push({ ...spot, w: bw, h: bh, size, word: w });
@@ -370,6 +439,7 @@ function render() {
   renderQuestions();
   renderPoll();
   renderNotes();
+  fit();
 }
 const schedule = scheduler(render);
 
@@ -429,7 +499,7 @@ function applyScale(i) {
   local.set(SCALE_KEY, SCALES[scaleIndex]);
   $("#text-smaller").disabled = scaleIndex === 0;
   $("#text-larger").disabled = scaleIndex === SCALES.length - 1;
-  dispatchEvent(new Event("resize")); // the word cloud lays itself out again
+  dispatchEvent(new Event("resize")); // the word cloud lays itself out again, and the stage is fitted again
 }
 
 contrastButton.addEventListener("click", () => applyContrast(contrastButton.getAttribute("aria-pressed") !== "true"));

@@ -31,8 +31,13 @@ EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_t
 PATCH_FIELDS = ("title", "moderation", "questions_open", "language", "timezone", "policy_text", "blocked_words",
                 "retention_days", "ends_at", "presenting_poll", "overlay_hidden", "timer", "up_next",
                 "screen_translation", "speakers_open", "speaking_time", "speakers_order", "speaker_overlay_hidden",
-                "integrity", "passcode")
+                "integrity", "passcode", "overlay_position", "overlay_theme", "overlay_chroma", "public_timer")
 SCREEN_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")
+OVERLAY_POSITIONS = ("bottom", "top")
+OVERLAY_THEMES = ("dark", "light")
+# A broadcast mixer's key colours by name; any other "#rrggbb" is accepted too.
+CHROMA_NAMES = {"green": "#00b140", "blue": "#0047bb", "magenta": "#ff00ff", "black": "#000000", "white": "#ffffff"}
+_HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 ROTATABLE = ("moderator", "presenter")
 
 
@@ -135,6 +140,14 @@ class EventCommands(CommandBase):
             value = data["passcode"]
             event.passcode = None if value is None else hash_passcode(
                 text.clean(value, "passcode", min_len=lim.passcode_min, max_len=lim.passcode_max))
+        if "overlay_position" in data:
+            event.overlay_position = fields.choice(data["overlay_position"], "overlay_position", OVERLAY_POSITIONS)
+        if "overlay_theme" in data:
+            event.overlay_theme = fields.choice(data["overlay_theme"], "overlay_theme", OVERLAY_THEMES)
+        if "overlay_chroma" in data:
+            event.overlay_chroma = chroma(data["overlay_chroma"])
+        if "public_timer" in data:
+            event.public_timer = fields.boolean(data["public_timer"], "public_timer")
 
     async def _up_next(self, code: str, value: object) -> list[int]:
         """The questions lined up: distinct ids of approved questions not on screen, at most up_next_max."""
@@ -232,6 +245,19 @@ class EventCommands(CommandBase):
 
 def _new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+
+
+def chroma(value: object) -> str | None:
+    """A key colour: null or "" (transparent), a name from CHROMA_NAMES, or "#rrggbb"; stored as "#rrggbb"."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        named = CHROMA_NAMES.get(value.strip().lower())
+        match = _HEX_COLOUR.match(value.strip())
+        if named or match:
+            return named or f"#{match.group(1).lower()}"  # type: ignore[union-attr]
+    raise Invalid("overlay_chroma must be null, a colour name (" + ", ".join(CHROMA_NAMES) + ") or #rrggbb.",
+                  "invalid_choice")
 
 
 def _timezone(value: object) -> str:

@@ -112,6 +112,10 @@ class Event:
     speaker_overlay_hidden: bool = False
     integrity: str = "open"  # "proof": a participant is admitted only after a solved proof-of-work challenge
     passcode: str | None = None  # its scrypt hash (qa.integrity); never sent to anyone
+    overlay_position: str = "bottom"  # the stream lower third: "bottom" | "top"
+    overlay_theme: str = "dark"  # "dark" | "light"
+    overlay_chroma: str | None = None  # a key colour "#rrggbb" instead of transparency, or None
+    public_timer: bool = False  # whether public screens (presenter without its token, overlay) show the timer
     rev: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -96,6 +96,7 @@ def poll_view(poll: Poll, tally: PollTally, viewer: Viewer, mine: list[str] | No
         "id": poll.id, "title": poll.title, "kind": poll.kind.value, "options": poll.options,
         "scale": poll.scale, "labels": poll.labels, "max_choices": poll.max_choices, "status": poll.status.value,
         "results_visibility": poll.results.value, "segment": poll.segment, "round": poll.round,
+        "opened_once": poll.opened_once,
         "results": poll_rules.results(poll, tally) if shown else None,
         "voters": tally.voters if shown else None,
         "my_answer": poll_rules.answer_view(poll, mine),
@@ -117,6 +118,8 @@ def event_view(event: Event, viewer: Viewer) -> dict[str, Any]:
         "speakers_open": event.speakers_open, "speaking_time": event.speaking_time,
         "speakers_order": event.speakers_order, "speaker_overlay_hidden": event.speaker_overlay_hidden,
         "integrity": event.integrity, "passcode_required": bool(event.passcode),
+        "overlay_position": event.overlay_position, "overlay_theme": event.overlay_theme,
+        "overlay_chroma": event.overlay_chroma, "public_timer": event.public_timer,
     }
     if viewer.role is Role.MODERATOR:
         view.update(blocked_words=event.blocked_words, banned=event.banned, presenter_token=event.presenter_token)

@@ -83,7 +83,15 @@ SCHEMAS: dict[str, Any] = {
         "integrity": {"enum": ["open", "proof"], "description": "proof: each new participant's device solves a "
                       "proof-of-work challenge before it may write"},
         "passcode_required": {"type": "boolean", "description": "attendees enter the event's passcode once "
-                              "(POST .../passcode); the passcode itself is never sent"}}},
+                              "(POST .../passcode); the passcode itself is never sent"},
+        "overlay_position": {"enum": ["bottom", "top"], "description": "Stream lower third position (the overlay "
+                             "address's ?position= overrides it)"},
+        "overlay_theme": {"enum": ["dark", "light"], "description": "Stream overlay theme (?theme= overrides it)"},
+        "overlay_chroma": {"type": ["string", "null"], "description": "Overlay key colour #rrggbb instead of "
+                           "transparency; a PATCH also takes green, blue, magenta, black or white (?chroma= "
+                           "overrides it)"},
+        "public_timer": {"type": "boolean", "description": "Whether public screens (presenter without its token, "
+                         "overlay) show the segment timer; default false"}}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
         "moderator_token": {"type": "string"}, "presenter_token": {"type": "string"},
@@ -113,6 +121,8 @@ SCHEMAS: dict[str, Any] = {
         "options": {"type": "array", "items": {"type": "string"}}, "scale": _NULLABLE_INT,
         "labels": {"type": ["array", "null"], "items": {"type": "string"}}, "max_choices": _NULLABLE_INT,
         "status": {"enum": ["open", "closed"]}, "results_visibility": {"enum": ["live", "closed", "never", "answered"]},
+        "opened_once": {"type": "boolean", "description": "Opened at least once (a closed poll never opened is a "
+                        "draft)"},
         "segment": _NULLABLE_INT, "results": {"type": ["object", "null"]}, "voters": _NULLABLE_INT,
         "my_answer": {"type": ["object", "null"]}}},
     "Note": {"type": "object", "required": ["id", "text", "created_at", "acked_at"], "properties": {
@@ -185,7 +195,15 @@ SCHEMAS: dict[str, Any] = {
         "speaker_overlay_hidden": {"type": "boolean", "description": "Hide the speaker lower third"},
         "integrity": {"enum": ["open", "proof"]},
         "passcode": {"type": ["string", "null"], "minLength": 3, "maxLength": 64,
-                     "description": "set (stored hashed) or null to remove"}}},
+                     "description": "set (stored hashed) or null to remove"},
+        "overlay_position": {"enum": ["bottom", "top"], "description": "Stream lower third position (the overlay "
+                             "address's ?position= overrides it)"},
+        "overlay_theme": {"enum": ["dark", "light"], "description": "Stream overlay theme (?theme= overrides it)"},
+        "overlay_chroma": {"type": ["string", "null"], "description": "Overlay key colour #rrggbb instead of "
+                           "transparency; a PATCH also takes green, blue, magenta, black or white (?chroma= "
+                           "overrides it)"},
+        "public_timer": {"type": "boolean", "description": "Whether public screens (presenter without its token, "
+                         "overlay) show the segment timer; default false"}}},
     "Challenge": {"type": "object", "required": ["parameters", "signature"], "description": "An ALTCHA v2 "
                   "challenge: find the counter whose PBKDF2 key starts with keyPrefix", "properties": {
         "parameters": {"type": "object", "properties": {

@@ -203,16 +203,25 @@ def _number(value: str | None, bounds: tuple[float, float], default: float) -> f
     return min(bounds[1], max(bounds[0], number)) if math.isfinite(number) else default
 
 
-def overlay_options(query: Any) -> dict[str, Any]:
-    """position, theme, scale, safe (margins) and chroma (a key colour instead of transparency), validated."""
+def overlay_options(query: Any, event: Any = None) -> dict[str, Any]:
+    """position, theme, scale, safe (margins) and chroma (a key colour instead of transparency), validated.
+
+    The event's own overlay_position / overlay_theme / overlay_chroma are the defaults; the address overrides them.
+    """
     chroma = (query.get("chroma") or "").strip().lower()
     hex_colour = _HEX_COLOUR.match(chroma)
+    position = getattr(event, "overlay_position", "bottom")
+    theme = getattr(event, "overlay_theme", "dark")
     return {
-        "position": query.get("position") if query.get("position") in OVERLAY_POSITIONS else "bottom",
-        "theme": query.get("theme") if query.get("theme") in OVERLAY_THEMES else "dark",
+        "position": query.get("position") if query.get("position") in OVERLAY_POSITIONS else position,
+        "theme": query.get("theme") if query.get("theme") in OVERLAY_THEMES else theme,
         "scale": _number(query.get("scale"), OVERLAY_SCALE, 1.0),
         "safe": _number(query.get("safe"), OVERLAY_SAFE, 5.0),
-        "chroma": CHROMA_NAMES.get(chroma) or (f"#{hex_colour.group(1)}" if hex_colour else None),
+        "chroma": CHROMA_NAMES.get(chroma) or (f"#{hex_colour.group(1)}" if hex_colour else None)
+        or getattr(event, "overlay_chroma", None),
+        "chroma_set": bool(chroma),  # from the address: the event's key colour does not replace it
+        "position_set": query.get("position") in OVERLAY_POSITIONS,
+        "theme_set": query.get("theme") in OVERLAY_THEMES,
     }
 
 
@@ -220,7 +229,7 @@ async def overlay(request: Request) -> Response:
     event = await _event(request)
     snap = await _snapshot(request, event, Viewer(Role.PRESENTER))
     return _render(request, "overlay.html", for_event=event, shared_screen=True, event=snap["event"], snapshot=snap,
-                   code=event.code, options=overlay_options(request.query_params))
+                   code=event.code, options=overlay_options(request.query_params, event))
 
 
 async def privacy(request: Request) -> Response:

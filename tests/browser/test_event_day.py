@@ -131,6 +131,7 @@ def test_segments_switch_live_on_every_screen_with_the_timer(event: Event, open_
     attendee.select_option("#agenda-view", label="Moderated panel (now)")
     expect(attendee.locator("#agenda-past")).to_be_hidden()
 
+    api(event, "PATCH", "", {"public_timer": True})  # public screens show the timer only when asked to
     moderator.fill("#timer-minutes", "2")
     moderator.click("#timer-start")
     expect(screen.locator("#p-timer")).to_be_visible()
@@ -160,7 +161,9 @@ def test_a_backstage_note_is_acknowledged_on_the_presenter_and_never_public(
     assert "Two minutes left" not in public.content() and "Two minutes left" not in overlay.content()
     panel.click("#note-ack")
     expect(panel.locator("#notes")).to_be_hidden()
-    expect(moderator.locator("#note-status")).to_have_text("1 acknowledged")
+    # The status is about the note this console sent (not a count of all notes), and the list says when.
+    expect(moderator.locator("#note-status")).to_have_text(re.compile(r"^The panel acknowledged your note at "))
+    expect(moderator.locator("#notes-sent li").first).to_contain_text("Acknowledged at")
     assert watch.problems == []
 
 
