@@ -108,7 +108,7 @@ function openPollForm(poll = null) {
   pf.scale.value = poll?.scale ?? 5;
   pf.low.value = poll?.labels?.[0] || "";
   pf.high.value = poll?.labels?.[1] || "";
-  pf.results.value = poll?.results_visibility || "live";
+  pf.results.value = poll?.results_visibility || "answered";  // results after answering: no bandwagon
   setText(pf.heading, poll ? t("Edit poll") : t("New poll"));
   setText(pf.submit, poll ? t("Save changes") : t("Create poll"));
   setText(pf.msg, "");
