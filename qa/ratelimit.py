@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from qa.domain.errors import RateLimited
@@ -58,7 +59,9 @@ return {n, redis.call('PTTL', KEYS[1])}
         from redis.exceptions import RedisError
 
         try:
-            count, ttl = await self._script(keys=[f"{self.prefix}:rl:{key}"], args=[int(window * 1000)])
+            # Hashed: a window's key (which names a participant) is never stored in Redis; it expires with its TTL.
+            hashed = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+            count, ttl = await self._script(keys=[f"{self.prefix}:rl:{hashed}"], args=[int(window * 1000)])
         except (RedisError, OSError):
             return await super().hit(key, limit, window)  # degrade to local limits, never to none
         if int(count) > limit:

@@ -7,7 +7,7 @@ from typing import Any
 
 from qa import language_id
 from qa.commands.base import CommandBase, audit, event_change, question_change
-from qa.domain import fields, text
+from qa.domain import fields, replay, text
 from qa.domain import questions as question_rules
 from qa.domain.errors import Conflict, Invalid, NotFound
 from qa.domain.model import (
@@ -192,6 +192,7 @@ class QuestionCommands(CommandBase):
         for pid in await self.store.answers_of(code, participant):
             await self.store.answer(code, pid, participant, None)
             await self.publish(code, [notices.AnswerNotice(pid)])
+        await self.store.after_erase()
 
     async def _delete_questions(self, code: str, qids: list[int]) -> None:
         event = await self.event(code)
@@ -199,7 +200,9 @@ class QuestionCommands(CommandBase):
         for qid in qids:
             q = await self.store.get_question(code, qid)
             if q is not None:
-                changes.append(PendingChange("question.deleted", {"question": q.to_dict(), "was": q.status.value}))
+                # A bare removal: the log keeps no trace of the erased question (and the stores scrub its history).
+                changes.append(PendingChange("question.deleted", {"question": replay.question_stub(q.to_dict()),
+                                                                  "was": q.status.value}))
         write = Write(changes, delete_questions=qids)
         lined_up = [i for i in event.up_next if i not in qids]
         if event.highlighted in qids or lined_up != event.up_next:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from qa.broker.base import RESYNC, Broker
-from qa.domain import tokens, views
+from qa.domain import replay, tokens, views
 from qa.domain.errors import Unavailable
 from qa.domain.model import Change, Event, Role, Viewer
 from qa.realtime import notices
@@ -238,10 +238,20 @@ class Room:
                     conn.resync()
                     self._spawn(self.hub.sync(self, conn, None))
                 return
+            contiguous: list[Change] = []
             for change in changes:
-                if change.seq == self.last_seq + 1:
-                    self.last_seq = change.seq
+                if change.seq != self.last_seq + len(contiguous) + 1:
+                    break
+                contiguous.append(change)
+            if contiguous:
+                try:  # what the viewers may see now, not the history (see qa/domain/replay.py)
+                    rewritten = await self.hub.current(self, contiguous)
+                except Unavailable:
+                    self._set_storage(False)
+                    return
+                for change in rewritten:
                     self.fan_out(change)
+                self.last_seq = contiguous[-1].seq
             unsynced, self.unsynced = self.unsynced, {}
             for conn, since in unsynced.items():
                 conn.resync()
@@ -288,7 +298,7 @@ class Room:
             voted = subject is not None and subject in conn.voted
             key = (viewer.role, viewer.backstage, author is not None and author == viewer.participant, voted)
             if key not in cache:
-                projected = views.project(change, viewer, voted)
+                projected = replay.project(change, viewer, voted)  # views.project, or a replay's current state
                 cache[key] = None if projected is None else frame(projected[0], change.seq, projected[1])
             out = cache[key]
             if out is not None:
@@ -475,12 +485,11 @@ class Hub:
             if since is not None and 0 <= since <= room.last_seq:
                 changes = await store.changes_since(room.code, since)
                 if changes is not None:
-                    upto = since
-                    for change in changes:
-                        projected = views.project(change, viewer, views.change_subject(change) in conn.voted)
+                    upto = changes[-1].seq if changes else since
+                    for change in await self.current(room, changes):  # the state now, never the history
+                        projected = replay.project(change, viewer, views.change_subject(change) in conn.voted)
                         if projected is not None:
                             conn.send_direct(frame(projected[0], change.seq, projected[1]), change.seq)
-                        upto = change.seq
                     conn.go_live(upto)
                     await room.send_all_counts(only=conn)
                     room.send_presence(conn, upto)
@@ -505,6 +514,18 @@ class Hub:
             conn.go_live(conn.sent_seq)
             room.storage_ok = False
             room.unsynced[conn] = since  # synced again as soon as the store answers
+
+    async def current(self, room: Room, changes: list[Change]) -> list[Change]:
+        """`changes` rewritten against the event's state now: a replay never carries text since edited, hidden or
+        erased. The room's cached state serves when it is at least as new as the changes; else one fresh read."""
+        if not changes:
+            return changes
+        state = await room.state()
+        if state is None or state.seq < changes[-1].seq:
+            state = await self.store.state(room.code)
+        if state is None:
+            return [c for c in changes if c.type == "event.deleted"]
+        return replay.current(changes, state.questions, state.polls, state.notes)
 
     async def reshape(self, room: Room, conn: Connection, viewer: Viewer) -> None:
         """A socket authenticated as moderator or presenter: same socket, new view."""

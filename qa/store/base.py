@@ -63,6 +63,9 @@ class Store(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
+    async def after_erase(self) -> None:  # noqa: B027 - optional hook
+        """Called once an erase (forget-me, event deletion) is complete: push erased bytes out of any journal."""
+
     @abc.abstractmethod
     async def ping(self) -> None:
         """Return if storage answers; raise Unavailable otherwise."""

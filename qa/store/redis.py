@@ -12,6 +12,7 @@ scripts derive the event's keys from one base name, which is only allowed becaus
     {prefix}:{code}:p / :n    hashes: poll id / note id -> JSON
     {prefix}:{code}:s         hash: speaking request id -> JSON (the list of speakers)
     {prefix}:{code}:log       stream of changes, entry id = seq, capped at log_max
+    {prefix}:{code}:scrubbed  sorted set of log seqs removed with an erased question (changes_since counts them)
     {prefix}:{code}:audit     list of moderator actions (JSON), oldest first, capped at audit_max
     {prefix}:{code}:presence  hash: instance -> "count expiry_ms"
     {prefix}:{code}:voters:Q  set of participants;  :voted:P  set of question ids
@@ -58,7 +59,7 @@ return redis.call('HINCRBY', base .. 'ids', ARGV[2], 1)
 _DELETE = _PRELUDE + """
 local found = redis.call('EXISTS', ev)
 for _, key in ipairs(redis.call('SMEMBERS', base .. 'keys')) do redis.call('UNLINK', key) end
-for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 's', 'log', 'audit', 'presence', 'keys'}) do
+for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 's', 'log', 'scrubbed', 'audit', 'presence', 'keys'}) do
   redis.call('UNLINK', base .. name)
 end
 return found
@@ -119,11 +120,30 @@ for _, id in ipairs(plan.delete_questions) do
     if type(q.client_id) == 'string' then redis.call('HDEL', base .. 'cid', q.author .. '\\0' .. q.client_id) end
   end
   local voters = base .. 'voters:' .. id
-  for _, who in ipairs(redis.call('SMEMBERS', voters)) do redis.call('SREM', base .. 'voted:' .. who, id) end
+  for _, who in ipairs(redis.call('SMEMBERS', voters)) do
+    local mine = base .. 'voted:' .. who
+    redis.call('SREM', mine, id)
+    if redis.call('EXISTS', mine) == 0 then redis.call('SREM', base .. 'keys', mine) end
+  end
   redis.call('UNLINK', voters)
   redis.call('SREM', base .. 'keys', voters)
   redis.call('HDEL', base .. 'q', id)
   redis.call('HDEL', base .. 'qv', id)
+  -- An erased question leaves no history: its log entries go; 'scrubbed' keeps their seqs for changes_since.
+  for _, entry in ipairs(redis.call('XRANGE', base .. 'log', '-', '+')) do
+    local f = entry[2]
+    if string.sub(f[2], 1, 9) == 'question.' then
+      local c = cjson.decode(f[4])
+      if c.question and tostring(c.question.id) == id then
+        redis.call('XDEL', base .. 'log', entry[1])
+        redis.call('ZADD', base .. 'scrubbed', tonumber(string.match(entry[1], '^(%d+)')), entry[1])
+      end
+    end
+  end
+end
+if #plan.delete_questions > 0 then
+  local top = tonumber(redis.call('HGET', ev, 'seq')) or 0
+  redis.call('ZREMRANGEBYSCORE', base .. 'scrubbed', '-inf', top - tonumber(log_max))
 end
 for _, p in ipairs(plan.polls) do redis.call('HSET', base .. 'p', p[1], p[3]) end
 for _, n in ipairs(plan.notes) do redis.call('HSET', base .. 'n', n[1], n[3]) end
@@ -131,7 +151,11 @@ for _, sp in ipairs(plan.speakers) do redis.call('HSET', base .. 's', sp[1], sp[
 for _, id in ipairs(plan.delete_speakers) do redis.call('HDEL', base .. 's', tostring(id)) end
 local function drop_answers(pid)
   local answers = base .. 'pa:' .. pid
-  for _, who in ipairs(redis.call('HKEYS', answers)) do redis.call('HDEL', base .. 'mine:' .. who, pid) end
+  for _, who in ipairs(redis.call('HKEYS', answers)) do
+    local mine = base .. 'mine:' .. who
+    redis.call('HDEL', mine, pid)
+    if redis.call('EXISTS', mine) == 0 then redis.call('SREM', base .. 'keys', mine) end
+  end
   redis.call('UNLINK', answers, base .. 'pc:' .. pid)
   redis.call('SREM', base .. 'keys', answers, base .. 'pc:' .. pid)
 end
@@ -181,7 +205,8 @@ if since > cur then return false end
 if since == cur then return {} end
 if cur - since > tonumber(ARGV[3]) then return false end
 local entries = redis.call('XRANGE', base .. 'log', string.format('%d', since + 1), '+')
-if #entries ~= cur - since then return false end
+local scrubbed = redis.call('ZCOUNT', base .. 'scrubbed', since + 1, cur)
+if #entries + scrubbed ~= cur - since then return false end
 return entries
 """
 
@@ -215,6 +240,8 @@ if ARGV[4] == '1' then
 else
   changed = redis.call('SREM', voters, who)
   if changed == 1 then redis.call('SREM', mine, id) end
+  if redis.call('EXISTS', mine) == 0 then redis.call('SREM', base .. 'keys', mine) end  -- no trace of who voted
+  if redis.call('EXISTS', voters) == 0 then redis.call('SREM', base .. 'keys', voters) end
 end
 if changed == 1 then return {redis.call('HINCRBY', base .. 'qv', id, ARGV[4] == '1' and 1 or -1), 1} end
 return {tonumber(redis.call('HGET', base .. 'qv', id)) or 0, 0}
@@ -240,6 +267,7 @@ end
 if ARGV[4] == '' then
   redis.call('HDEL', answers, who)
   redis.call('HDEL', mine, pid)
+  if redis.call('EXISTS', mine) == 0 then redis.call('SREM', base .. 'keys', mine) end  -- no trace of who answered
 else
   redis.call('HSET', own(answers), who, ARGV[4])
   redis.call('HSET', own(mine), pid, ARGV[4])

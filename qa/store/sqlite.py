@@ -16,6 +16,7 @@ import orjson
 
 from qa.domain.errors import Conflict, Unavailable
 from qa.domain.model import Change, Event, Note, Poll, PollTally, Question, Speaker
+from qa.domain.replay import SCRUBBED
 from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
 
 _SCHEMA = """
@@ -60,6 +61,7 @@ class SqliteStore(Store):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
+        db.execute("PRAGMA secure_delete=ON")  # erased text is overwritten in the file, not left in free pages
         db.executescript(_SCHEMA)
         self._db = db
 
@@ -105,7 +107,20 @@ class SqliteStore(Store):
             found = db.execute("SELECT 1 FROM events WHERE code = ?", (code,)).fetchone() is not None
             for table in _PER_EVENT_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE code = ?", (code,))  # noqa: S608 (fixed names)
+        self.checkpoint()
         return found
+
+    async def after_erase(self) -> None:
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the file and truncate it: erased text leaves the WAL too (secure_delete has already
+        overwritten it in the pages). Busy readers may postpone it; the next erase or SQLite's own checkpoint
+        then completes it."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            pass  # never fail an erase that committed
 
     async def next_id(self, code: str, kind: str) -> int:
         with self._tx() as db:
@@ -183,6 +198,9 @@ class SqliteStore(Store):
             for q_id in write.delete_questions:
                 for table, col in (("questions", "id"), ("votes", "qid")):
                     db.execute(f"DELETE FROM {table} WHERE code = ? AND {col} = ?", (code, q_id))  # noqa: S608
+                # An erased question leaves no history: its log entries keep their seq and lose their content.
+                db.execute("UPDATE log SET type = ?, data = '{}' WHERE code = ? AND type LIKE 'question.%' "
+                           "AND json_extract(data, '$.question.id') = ?", (SCRUBBED, code, q_id))
             for p in write.polls:
                 self._put_entity(db, "polls", code, p.id, p.rev, p)
                 p.rev += 1
