@@ -154,7 +154,9 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     drain, in_flight = shutdown_budget(settings.shutdown_grace, settings.drain_seconds)
     # access_log stays off: request lines are nobody's business, and tokens must never reach a log.
     config = uvicorn.Config(app, host=host, port=port, log_level=args.log_level, ws_per_message_deflate=False,
-                            ws=FloorWebSocketProtocol, loop="uvloop", http="httptools",
+                            ws=FloorWebSocketProtocol.configured(stall_seconds=settings.ws_stall_seconds,
+                                                                 unsent_max=settings.ws_unsent_max_bytes),
+                            loop="uvloop", http="httptools",
                             ws_max_size=settings.ws_max_bytes, ws_ping_interval=settings.ws_ping_seconds,
                             ws_ping_timeout=settings.ws_ping_seconds, proxy_headers=True,
                             timeout_graceful_shutdown=in_flight, server_header=False,  # type: ignore[arg-type]

@@ -10,6 +10,11 @@ Two costs dominate a room of thousands of idle phones that all receive the same 
   parsed handshake request and response for the socket's whole life. `Inbox` and `Flag` do the same job
   for one reader without deques, and the handshake objects are dropped once the response is written.
 
+A peer that does not read must not cost memory (issue 16, item 3): once the transport's write buffer passes its
+high-water mark the socket stops being read (so a ping flood stops producing pongs), pongs that would go over
+`unsent_max` are dropped, and a socket still unable to write after `stall_seconds` is aborted, not closed
+gracefully (a close would wait for a buffer that never drains).
+
 The app finds `send_prepared` under the ASGI extension `floor.prepared`; under any other server the
 extension is absent and every frame takes the ASGI path.
 """
@@ -17,6 +22,7 @@ extension is absent and every frame takes the ASGI path.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -24,6 +30,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 EXTENSION = "floor.prepared"
+log = logging.getLogger("floor.ws")
 
 _last_text: str | None = None
 _last_bytes = b""
@@ -118,12 +125,66 @@ class Flag(_Waiters):
 
 
 class FloorWebSocketProtocol(WebSocketsSansIOProtocol):
-    """Pass as uvicorn's `ws` protocol class (qa/cli.py)."""
+    """Pass as uvicorn's `ws` protocol class (qa/cli.py), configured with `configured()`."""
+
+    stall_seconds = 10.0  # a socket whose peer reads nothing for this long, with its buffer full, is aborted
+    unsent_max = 256 * 1024  # bytes a socket may have unsent before pongs are dropped
+
+    @classmethod
+    def configured(cls, *, stall_seconds: float, unsent_max: int) -> type[FloorWebSocketProtocol]:
+        return type("FloorWebSocketProtocol", (cls,), {"stall_seconds": stall_seconds, "unsent_max": unsent_max})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Flag()  # type: ignore[assignment]
+        self._stalled = False
+        self._stall_timer: asyncio.TimerHandle | None = None
+
+    # -- a peer that does not read -------------------------------------------------------------------------
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if not self._stalled:
+            self._stalled = True
+            if not self.transport.is_closing():
+                self.transport.pause_reading()  # nothing more is read (no more pings, no more pongs) until it reads
+            self._stall_timer = self.loop.call_later(self.stall_seconds, self._abort_stalled)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._stalled:
+            self._stalled = False
+            if self._stall_timer is not None:
+                self._stall_timer.cancel()
+                self._stall_timer = None
+            if not self.read_paused and not self.transport.is_closing():
+                self.transport.resume_reading()
+
+    def _abort_stalled(self) -> None:
+        self._stall_timer = None
+        if self._stalled:
+            log.info("a WebSocket peer read nothing for %.0f s with its buffer full: aborted", self.stall_seconds)
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+        super().connection_lost(exc)
+
+    def handle_ping(self) -> None:
+        output = b"".join(self.conn.data_to_send())
+        if self._stalled or self.transport.get_write_buffer_size() + len(output) > self.unsent_max:
+            return  # the pong is dropped: what a socket has unsent stays bounded
+        self.transport.write(output)
+
+    async def receive(self) -> Any:
+        message = await self.queue.get()
+        if self.read_paused and self.queue.empty():
+            self.read_paused = False
+            if not self._stalled and not self.transport.is_closing():
+                self.transport.resume_reading()
+        return message
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)

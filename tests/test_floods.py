@@ -1,0 +1,105 @@
+"""Issue 16, items 3 and 5: slow and flooding peers cost bounded memory and are cut off, against a real `floor serve`.
+
+A raw TCP client that floods pings and never reads must not grow the server (the pongs it never reads stay
+bounded, the server stops reading it) and is aborted after FLOOR_WS_STALL_SECONDS. Clients that dribble their
+request headers are closed by the header time-out while a legitimate GET and WebSocket handshake succeed.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN
+from tests.serve import FloorProcess
+
+STALL = 2.0
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[FloorProcess]:
+    floor = FloorProcess(tmp_path / "data", env={"FLOOR_WS_STALL_SECONDS": str(STALL), "FLOOR_DRAIN_SECONDS": "0",
+                                                 "FLOOR_HEADER_TIMEOUT_SECONDS": "1",
+                                                 "FLOOR_WS_PING_SECONDS": "60", "FLOOR_WS_IDLE_SECONDS": "600"})
+    try:
+        yield floor.start()
+    finally:
+        floor.stop()
+
+
+def _rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def _handshake(server: FloorProcess, code: str, rcvbuf: int | None = None) -> socket.socket:
+    sock = socket.socket()
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.connect(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ws/events/{code} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, "closed during the handshake"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head[:200]
+    return sock
+
+
+def _ping(payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return struct.pack("!BB", 0x89, 0x80 | len(payload)) + mask + masked
+
+
+def _event(server: FloorProcess) -> str:
+    created = httpx.post(f"{server.url}/api/events", json={"title": "Flood"},
+                         headers={"Authorization": f"Bearer {ADMIN}"})
+    assert created.status_code == 201
+    return str(created.json()["code"])
+
+
+def test_a_peer_that_floods_pings_and_never_reads_is_bounded_and_aborted(server: FloorProcess) -> None:
+    assert server.proc is not None
+    code = _event(server)
+    sock = _handshake(server, code, rcvbuf=4096)
+    burst = _ping(b"p" * 125) * 512  # 67 KiB of pings, each asking for a 127-byte pong
+    before = _rss(server.proc.pid)
+    sock.settimeout(0.2)
+    sent, reset, started = 0, False, time.monotonic()
+    while time.monotonic() - started < STALL + 8 and sent < 64 * 1024 * 1024:
+        try:
+            sent += sock.send(burst)
+        except TimeoutError:
+            continue  # the server stopped reading us: that is the point
+        except OSError:
+            reset = True
+            break
+    grown = _rss(server.proc.pid) - before
+    if not reset:  # nothing more could be sent: the server must now abort the connection
+        sock.settimeout(STALL + 5)
+        try:
+            while sock.recv(65536):
+                pass
+        except (ConnectionResetError, TimeoutError) as exc:
+            reset = isinstance(exc, ConnectionResetError)
+        else:
+            reset = True
+    sock.close()
+    assert reset, "the flooding socket was never aborted"
+    assert sent < 16 * 1024 * 1024, f"the server kept reading a peer that never reads ({sent} bytes)"
+    assert grown < 8 * 1024 * 1024, f"server RSS grew by {grown} bytes for one flooding socket"
+    assert httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200
