@@ -26,10 +26,7 @@ from qa.store.base import DuplicateQuestion, Write
 class QuestionCommands(CommandBase):
     # -- questions -----------------------------------------------------------------------------------
     async def ask(self, code: str, participant: str, body: object) -> Question:
-        state = await self.store.state(code)
-        if state is None:
-            raise NotFound("No event with this code.")
-        event = state.event
+        event = await self.event(code)  # never the whole event: asking costs the same at the 1st and the 20,000th
         client_id = body.get("client_id") if isinstance(body, dict) else None
         if client_id is not None:
             if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64:
@@ -38,13 +35,17 @@ class QuestionCommands(CommandBase):
             if earlier is not None:
                 return earlier
         qid = await self.store.next_id(code, "question")
+        if qid > self.limits.questions_max:  # ids count every question ever asked in the event
+            raise Conflict(f"This event has reached its limit of {self.limits.questions_max} questions.",
+                           "too_many_questions")
         q = question_rules.new_question(qid, body, author=participant, event=event, now=time.time(),
                                         limits=self.limits)
         q.client_id = client_id
         if q.language is None:  # the author's explicit choice wins; otherwise the text says
             q.language = await language_id.detect_soon(q.text)
         if not q.held:
-            q.similar_to = question_rules.most_similar(q.text, state.questions[-question_rules.SIMILAR_WINDOW:])
+            q.similar_to = question_rules.most_similar(
+                q.text, await self.store.recent_questions(code, question_rules.SIMILAR_WINDOW))
         try:
             await self._commit(code, Write([question_change(q, None)], questions=[q]))
         except DuplicateQuestion:

@@ -96,6 +96,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_question(self, code: str, qid: int) -> Question | None: ...
 
+    async def recent_questions(self, code: str, limit: int) -> list[Question]:
+        """The `limit` newest questions, oldest first: what a new question is compared with, at a cost that does
+        not grow with the event (stores override this default, which reads everything)."""
+        state = await self.state(code)
+        return state.questions[-limit:] if state is not None else []
+
     @abc.abstractmethod
     async def find_question(self, code: str, author: str, client_id: str) -> Question | None:
         """The question this participant already sent with this idempotency key, if any."""

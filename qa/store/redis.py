@@ -438,6 +438,15 @@ class RedisStore(Store):
         q.votes = int(raw[1])
         return q
 
+    async def recent_questions(self, code: str, limit: int) -> list[Question]:
+        base = self._base(code)
+        last = int(await self._do(self._client.hget(base + "ids", "question")) or 0)
+        ids = [str(i) for i in range(max(1, last - limit + 1), last + 1)]
+        if not ids:
+            return []
+        values = await self._do(self._client.hmget(base + "q", ids))
+        return [Question.from_dict(orjson.loads(v)) for v in values if v is not None]
+
     async def find_question(self, code: str, author: str, client_id: str) -> Question | None:
         qid = await self._do(self._client.hget(self._base(code) + "cid", f"{author}\0{client_id}"))
         return await self.get_question(code, int(qid)) if qid is not None else None

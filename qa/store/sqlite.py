@@ -149,6 +149,10 @@ class SqliteStore(Store):
         row = self._one("SELECT data, votes FROM questions WHERE code = ? AND id = ?", (code, qid))
         return _question(row) if row else None
 
+    async def recent_questions(self, code: str, limit: int) -> list[Question]:
+        rows = self._all("SELECT data, votes FROM questions WHERE code = ? ORDER BY id DESC LIMIT ?", (code, limit))
+        return [_question(r) for r in reversed(rows)]
+
     async def find_question(self, code: str, author: str, client_id: str) -> Question | None:
         row = self._one("SELECT data, votes FROM questions WHERE code = ? AND author = ? AND client_id = ?",
                         (code, author, client_id))
