@@ -29,7 +29,7 @@ from qa.store import create_store
 from qa.web import api, errors, hosts, openapi, pages, report, ws
 from qa.web.identity import ParticipantMiddleware
 from qa.web.rawsend import ServerSendMiddleware
-from qa.web.security import SecurityHeadersMiddleware
+from qa.web.security import CrossSiteWriteMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger("floor")
 
@@ -96,6 +96,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Text answers compressed (HTTP only: WebSockets pass untouched; a 206 range answer is never re-encoded).
             Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors),
+            Middleware(CrossSiteWriteMiddleware, public_url=settings.public_url,
+                       allowed=settings.allowed_origins),
             Middleware(ParticipantMiddleware, secret_key=settings.secret_key),
         ],
         exception_handlers={

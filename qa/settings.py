@@ -46,7 +46,7 @@ class Settings:
     public_url: str | None = _setting("FLOOR_PUBLIC_URL", None, "absolute base for links and QR codes "
                                       "(unset: the request's own URL)")
     allowed_origins: tuple[str, ...] = _setting("FLOOR_ALLOWED_ORIGINS", (), "extra origins allowed to open "
-                                                "WebSockets (comma-separated)")
+                                                "WebSockets and to write over HTTP (comma-separated); others: 403")
     frame_ancestors: str = _setting("FLOOR_FRAME_ANCESTORS", "'self'", "who may embed the presenter view and "
                                     "overlay (CSP `frame-ancestors`)")
     limits: Limits = field(default_factory=Limits)

@@ -648,3 +648,53 @@ def test_a_participant_tag_is_a_one_way_hash_never_the_cookie(floor: Floor, even
     assert queued["participant"] == hashlib.sha256(participant_id.encode()).hexdigest()[:10]
     exported = floor.host.get("/api/events/panel/export?format=json", headers=ADMIN_AUTH).text
     assert participant_id not in exported and queued["participant"] not in exported
+
+
+# -- cross-site writes (issue 16, item 8) -----------------------------------------------------------------------
+
+def test_a_json_body_not_declared_json_is_415_and_nothing_is_stored(floor: Floor, event: dict[str, Any]) -> None:
+    before = everything(floor)
+    asker = floor.participant()
+    for media in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None):
+        headers = {"content-type": media} if media else {}
+        response = asker.post("/api/events/panel/questions", content=b'{"text": "Sent as a simple request?"}',
+                              headers=headers)
+        assert error_code(response, 415) == "unsupported_media_type", media
+    assert everything(floor) == before
+    declared = asker.post("/api/events/panel/questions", content=b'{"text": "Declared?"}',
+                          headers={"content-type": "application/json; charset=utf-8"})
+    assert declared.status_code == 201
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "http://testserver:8081"}, {"origin": "http://evil.example"}, {"origin": "null"},
+    {"origin": "https://testserver.evil.example"}, {"sec-fetch-site": "same-site"}, {"sec-fetch-site": "cross-site"},
+])
+def test_a_write_from_a_sibling_or_foreign_origin_is_403(floor: Floor, event: dict[str, Any], mod: Moderator,
+                                                         headers: dict[str, str]) -> None:
+    asker = floor.participant()
+    q = ask(asker, "panel", "Is this origin ours?")
+    mod.moderate(q["id"], "approve")
+    before = everything(floor)
+    assert error_code(asker.post("/api/events/panel/questions", json={"text": "Forged?"}, headers=headers),
+                      403) == "cross_origin"
+    assert error_code(asker.post(f"/api/events/panel/questions/{q['id']}/vote", headers=headers), 403) == "cross_origin"
+    assert error_code(asker.delete("/api/events/panel/me", headers=headers), 403) == "cross_origin"
+    assert everything(floor) == before
+
+
+def test_writes_from_our_own_or_an_allowed_origin_pass(settings: Settings) -> None:
+    with Floor(replace(settings, allowed_origins=("https://stage.example", "https://other.example:8443"))) as floor:
+        floor.create_event(code="panel")
+        asker = floor.participant()
+        for headers in ({"origin": "http://testserver"}, {"origin": "https://stage.example"},
+                        {"origin": "https://other.example:8443"}, {"sec-fetch-site": "same-origin"},
+                        {"sec-fetch-site": "none"}, {}):
+            response = asker.post("/api/events/panel/questions", json={"text": f"From {headers}?"}, headers=headers)
+            assert response.status_code == 201, (headers, response.text)
+
+
+def test_a_same_origin_html_form_post_to_a_page_is_not_refused(floor: Floor, event: dict[str, Any]) -> None:
+    response = floor.participant().post("/e/panel/ask", data={"text": "From a form without script?"},
+                                        headers={"origin": "http://testserver"})
+    assert response.status_code not in (403, 415)

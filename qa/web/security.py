@@ -1,10 +1,13 @@
-"""Response headers every page gets (nonce-based CSP and friends) and the request body bound."""
+"""Response headers every page gets (nonce-based CSP and friends), the request body bound, and the refusal of
+cross-site writes."""
 
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.domain.errors import DomainError
@@ -59,3 +62,67 @@ async def read_body(receive_stream: object, headers: Headers, limit: int) -> byt
         if len(body) > limit:
             raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
     return bytes(body)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_BODIES = frozenset({"POST", "PUT", "PATCH"})
+
+
+class CrossSiteWriteMiddleware:
+    """HTTP writes only from Floor's own pages (issue 16, item 8: CSRF from a sibling origin).
+
+    - A write whose `Origin` is neither Floor's own (the request's `Host`, or FLOOR_PUBLIC_URL) nor one of
+      FLOOR_ALLOWED_ORIGINS is refused (403 `cross_origin`); without `Origin`, a `Sec-Fetch-Site` other than
+      `same-origin` or `none` is refused the same way. A request with neither header is not a browser's
+      cross-site request (curl, scripts, tests) and passes: tokens and cookies guard it as before.
+    - A body sent to the JSON API (`/api/...`) must be declared `application/json` (415 `unsupported_media_type`):
+      a cross-site page can send `text/plain` without a preflight, never `application/json`. Page routes keep
+      accepting same-origin HTML form posts.
+    """
+
+    def __init__(self, app: ASGIApp, *, public_url: str | None = None, allowed: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.allowed = {o.rstrip("/").lower() for o in allowed if o}
+        if public_url:
+            parts = urlsplit(public_url)
+            self.allowed.add(f"{parts.scheme}://{parts.netloc}".lower())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WRITES:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            status, code, message = refusal
+            await JSONResponse({"error": {"code": code, "message": message}}, status_code=status)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope, headers: Headers) -> tuple[int, str, str] | None:
+        origin = headers.get("origin")
+        if origin is not None:
+            if not self._own(origin, headers):
+                return 403, "cross_origin", "Writes are accepted only from Floor's own pages."
+        elif headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            return 403, "cross_origin", "Writes are accepted only from Floor's own pages."
+        if scope["method"] in _BODIES and scope["path"].startswith("/api/") and _has_body(headers):
+            media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if media != "application/json":
+                return 415, "unsupported_media_type", "Send the request body as application/json."
+        return None
+
+    def _own(self, origin: str, headers: Headers) -> bool:
+        origin = origin.rstrip("/").lower()
+        if origin in self.allowed:
+            return True
+        parts = urlsplit(origin)
+        host = headers.get("host", "").lower()
+        return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
+
+
+def _has_body(headers: Headers) -> bool:
+    length = headers.get("content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return "transfer-encoding" in headers
