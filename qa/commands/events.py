@@ -25,7 +25,7 @@ from qa.domain.views import iso
 from qa.integrity import hash_passcode
 from qa.store.base import StaleWrite, Write
 
-CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+CODE = re.compile(r"[a-z0-9][a-z0-9-]*")  # fullmatch: "$" would accept a final "\n"
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes (0/o, 1/l/i) for codes read off a screen
 EVENT_FIELDS = ("title", "code", "moderation", "language", "timezone", "policy_text", "retention_days", "ends_at")
 PATCH_FIELDS = ("title", "moderation", "questions_open", "language", "timezone", "policy_text", "blocked_words",
@@ -52,7 +52,7 @@ class EventCommands(CommandBase):
             if not isinstance(code, str):
                 raise Invalid("code must be a string.", "invalid_type")
             code = code.strip().lower()
-            if not (self.limits.code_min <= len(code) <= self.limits.code_max and CODE.match(code)):
+            if not (self.limits.code_min <= len(code) <= self.limits.code_max and CODE.fullmatch(code)):
                 raise Invalid(f"code must be {self.limits.code_min}-{self.limits.code_max} lowercase letters, "
                               "digits or dashes.", "invalid_code")
         event = Event(code=code or _new_code(), title=title, moderator_token=secrets.token_urlsafe(24),

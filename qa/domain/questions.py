@@ -19,8 +19,8 @@ TRANSLATION_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")
 BAN_ACTIONS = ("ban", "unban")  # act on the asker, not only on this question
 SIMILAR_THRESHOLD = 0.5  # Jaccard word overlap from which a new question is flagged "similar to #N"
 SIMILAR_WINDOW = 500  # how many of the latest questions a new one is compared with
-TAG = re.compile(r"^[0-9a-f]{10}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+TAG = re.compile(r"[0-9a-f]{10}")  # used with fullmatch: "$" would take "...\n"
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 
 
 def new_question(qid: int, body: object, *, author: str, event: Event, now: float, limits: Limits) -> Question:
@@ -49,7 +49,7 @@ def new_question(qid: int, body: object, *, author: str, event: Event, now: floa
 
 
 def _language_tag(value: object) -> str:
-    if not isinstance(value, str) or not LANGUAGE.match(value):
+    if not isinstance(value, str) or not LANGUAGE.fullmatch(value):
         raise Invalid("language must be a language tag such as 'en' or 'zh-Hans'.", "invalid_language")
     return value
 
@@ -184,7 +184,7 @@ def moderate(event: Event, question: Question, body: object, *, related: dict[in
 def ban(event: Event, tag: str, questions: list[Question], *, on: bool, limits: Limits) -> Moderation:
     """Ban (or unban) a participant by tag. Banning holds their pending questions (out of the queue, still
     'pending' to them); unbanning puts held questions back in the queue. Approved ones are left to the moderator."""
-    if not isinstance(tag, str) or not TAG.match(tag):
+    if not isinstance(tag, str) or not TAG.fullmatch(tag):
         raise Invalid("participant must be a participant tag (10 hex digits).", "invalid_participant")
     ev = dataclasses.replace(event, banned=list(event.banned))
     out = Moderation()

@@ -192,7 +192,7 @@ OVERLAY_THEMES = ("dark", "light")
 OVERLAY_SCALE = (0.5, 2.0)
 OVERLAY_SAFE = (0.0, 20.0)  # % of the frame kept clear on every side (title-safe area)
 CHROMA_NAMES = {"green": "#00b140", "blue": "#0047bb", "magenta": "#ff00ff", "black": "#000000", "white": "#ffffff"}
-_HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
+_HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")
 
 
 def _number(value: str | None, bounds: tuple[float, float], default: float) -> float:
@@ -209,7 +209,7 @@ def overlay_options(query: Any, event: Any = None) -> dict[str, Any]:
     The event's own overlay_position / overlay_theme / overlay_chroma are the defaults; the address overrides them.
     """
     chroma = (query.get("chroma") or "").strip().lower()
-    hex_colour = _HEX_COLOUR.match(chroma)
+    hex_colour = _HEX_COLOUR.fullmatch(chroma)
     position = getattr(event, "overlay_position", "bottom")
     theme = getattr(event, "overlay_theme", "dark")
     return {
