@@ -67,6 +67,11 @@ class Settings:
                               "newest)")
     sockets_per_participant: int = _setting("FLOOR_MAX_SOCKETS_PER_PARTICIPANT", 20, "open WebSockets per "
                                             "participant (429 above)")
+    sockets_per_address: int = _setting("FLOOR_MAX_SOCKETS_PER_ADDRESS", 5000, "open WebSockets per client address "
+                                        "(a keyed hash, never stored; a venue may share one address) (429 above)")
+    cookieless_sockets_per_address: int = _setting("FLOOR_MAX_COOKIELESS_SOCKETS_PER_ADDRESS", 20, "open WebSockets "
+                                                   "per client address that came without a participant cookie "
+                                                   "(429 above)")
     sockets_total: int = _setting("FLOOR_MAX_SOCKETS", 20000, "open WebSockets per instance (429 above)")
     ws_idle_seconds: float = _setting("FLOOR_WS_IDLE_SECONDS", 300.0, "a socket that sends nothing (not even "
                                       "`ping`) this long is closed (1001)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -47,8 +49,15 @@ async def events_socket(websocket: WebSocket) -> None:
     admitted = await _admit(websocket)
     if admitted is None:
         return
-    participant, since = admitted
+    participant, since, address = admitted
     hub: Hub = websocket.app.state.hub
+    try:
+        await _serve(websocket, hub, participant, since)
+    finally:
+        _release(websocket, address)
+
+
+async def _serve(websocket: WebSocket, hub: Hub, participant: str, since: int | None) -> None:
     await websocket.accept()
     conn = Connection(_frame_sender(websocket), _closer(websocket), Viewer(Role.ATTENDEE, participant),
                       maxsize=hub.settings.send_queue_max, prepared=_prepared_sender(websocket))
@@ -64,7 +73,40 @@ async def events_socket(websocket: WebSocket) -> None:
             await hub.leave(room, conn)
 
 
-async def _admit(websocket: WebSocket) -> tuple[str, int | None] | None:
+def address_key(websocket: WebSocket) -> str:
+    """The client's address as a keyed hash (the cookie secret is the key): counted, never stored or logged."""
+    host = websocket.client.host if websocket.client else ""
+    secret = websocket.app.state.settings.secret_key.encode()
+    return hmac.new(secret, host.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _sockets_by_address(websocket: WebSocket) -> dict[str, list[int]]:
+    """address key -> [open sockets, of which cookieless], for this instance."""
+    state = websocket.app.state
+    if not hasattr(state, "sockets_by_address"):
+        state.sockets_by_address = {}
+    counts: dict[str, list[int]] = state.sockets_by_address
+    return counts
+
+
+def _cookieless(websocket: WebSocket, participant: str) -> bool:
+    """No valid participant cookie came with the handshake (the id was made up for this socket)."""
+    return websocket.cookies.get("floor_participant", "").split(".", 1)[0] != participant
+
+
+def _release(websocket: WebSocket, address: tuple[str, bool]) -> None:
+    counts = _sockets_by_address(websocket)
+    key, cookieless = address
+    entry = counts.get(key)
+    if entry is None:
+        return
+    entry[0] -= 1
+    entry[1] -= 1 if cookieless else 0
+    if entry[0] <= 0:
+        del counts[key]
+
+
+async def _admit(websocket: WebSocket) -> tuple[str, int | None, tuple[str, bool]] | None:
     """The handshake checks; refuses and returns None, or returns (participant, since). A function of its own
     so that nothing it read (the event) stays referenced for the socket's lifetime."""
     app = websocket.app
@@ -86,10 +128,22 @@ async def _admit(websocket: WebSocket) -> tuple[str, int | None] | None:
     if hub.total >= settings.sockets_total or hub.connections_of(participant) >= settings.sockets_per_participant:
         await _deny(websocket, 429, "too_many_sockets", "Too many open connections; close some tabs.")
         return None
+    # Per address too (issue 16, item 6): a client that sends no cookie gets a new participant per socket, so the
+    # per-participant cap alone never stops it. Cookieless sockets have a tight cap; all of an address's sockets a
+    # generous one (a whole venue may share one address behind NAT).
+    key, cookieless = address_key(websocket), _cookieless(websocket, participant)
+    counts = _sockets_by_address(websocket)
+    entry = counts.get(key, [0, 0])
+    if entry[0] >= settings.sockets_per_address or (cookieless and entry[1] >= settings.cookieless_sockets_per_address):
+        await _deny(websocket, 429, "too_many_sockets", "Too many open connections from this network.")
+        return None
+    entry[0] += 1
+    entry[1] += 1 if cookieless else 0
+    counts[key] = entry
     since = _since(websocket.query_params.get("since"))
     if websocket.query_params.get("epoch", event.epoch) != event.epoch:
         since = None  # another log (the event was re-created, or Redis came back empty): replaying would be wrong
-    return participant, since
+    return participant, since, (key, cookieless)
 
 
 async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connection, participant: str) -> None:
