@@ -103,3 +103,38 @@ def test_a_peer_that_floods_pings_and_never_reads_is_bounded_and_aborted(server:
     assert sent < 16 * 1024 * 1024, f"the server kept reading a peer that never reads ({sent} bytes)"
     assert grown < 8 * 1024 * 1024, f"server RSS grew by {grown} bytes for one flooding socket"
     assert httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200
+
+
+def _frame(opcode: int, payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    return struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload)) + mask + bytes(
+        b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def test_peer_mistakes_log_no_traceback_and_no_error(tmp_path: Path) -> None:
+    """Issue 16, item 12: an invalid UTF-8 frame and a refused handshake are a peer's doing, logged quietly."""
+    floor = FloorProcess(tmp_path / "data", env={"FLOOR_DRAIN_SECONDS": "0"}, log_level="info").start()
+    try:
+        code = _event(floor)
+        for _ in range(3):
+            sock = _handshake(floor, code)
+            sock.sendall(_frame(0x1, b"\xff\xfe not utf-8"))
+            sock.settimeout(5)
+            closing = sock.recv(64)
+            assert closing[:1] == b"\x88" and struct.unpack("!H", closing[2:4])[0] == 1007
+            sock.close()
+        refused = httpx.get(f"{floor.url}/ws/events/no-such-event", headers={
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()})
+        assert refused.status_code == 404
+        forbidden = httpx.get(f"{floor.url}/ws/events/{code}", headers={
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13", "Origin": "http://evil",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()})
+        assert forbidden.status_code == 403
+        assert httpx.get(f"{floor.url}/healthz").status_code == 200
+    finally:
+        floor.stop()
+    log = floor.log_path.read_text()
+    assert "not valid UTF-8" in log  # the log was written, and says what happened
+    assert "Traceback" not in log and "UnicodeDecodeError" not in log
+    assert " ERROR " not in log, log

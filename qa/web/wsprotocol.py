@@ -178,6 +178,27 @@ class FloorWebSocketProtocol(WebSocketsSansIOProtocol):
             return  # the pong is dropped: what a socket has unsent stays bounded
         self.transport.write(output)
 
+    # -- quiet logs: a peer's mistake is not a server error (issue 16, item 12) ------------------------------------
+    def send_receive_event_to_app(self) -> None:
+        """Invalid UTF-8 in a text message closes the socket 1007 with one line, not uvicorn's traceback."""
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            try:
+                b"".join(self.frames).decode()
+            except UnicodeDecodeError:
+                self.frames = []
+                log.info("a WebSocket text message was not valid UTF-8: closed 1007")
+                self.conn.send_close(1007)
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            # A refused handshake (403, 404, 429, 503) was answered in full: uvicorn would otherwise log "ASGI
+            # callable returned without completing handshake" as an ERROR for every refusal.
+            self.handshake_complete = True
+
     async def receive(self) -> Any:
         message = await self.queue.get()
         if self.read_paused and self.queue.empty():
