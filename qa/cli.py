@@ -121,6 +121,7 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from qa import logprivacy, preflight
     from qa.app import create_app
     from qa.server import FloorServer, configure_logging, shutdown_budget
+    from qa.web.httpprotocol import FloorHttpProtocol
     from qa.web.wsprotocol import FloorWebSocketProtocol
 
     configure_logging(args.log_level)
@@ -156,7 +157,9 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = uvicorn.Config(app, host=host, port=port, log_level=args.log_level, ws_per_message_deflate=False,
                             ws=FloorWebSocketProtocol.configured(stall_seconds=settings.ws_stall_seconds,
                                                                  unsent_max=settings.ws_unsent_max_bytes),
-                            loop="uvloop", http="httptools",
+                            loop="uvloop",
+                            http=FloorHttpProtocol.configured(header_seconds=settings.header_timeout_seconds,
+                                                              slow_per_address=settings.slow_connections_per_address),
                             ws_max_size=settings.ws_max_bytes, ws_ping_interval=settings.ws_ping_seconds,
                             ws_ping_timeout=settings.ws_ping_seconds, proxy_headers=True,
                             timeout_graceful_shutdown=in_flight, server_header=False,  # type: ignore[arg-type]

@@ -77,6 +77,10 @@ class Settings:
                                       "`ping`) this long is closed (1001)")
     ws_ping_seconds: float = _setting("FLOOR_WS_PING_SECONDS", 20.0, "protocol pings; a peer that misses one for "
                                       "this long is dead and closed")
+    header_timeout_seconds: float = _setting("FLOOR_HEADER_TIMEOUT_SECONDS", 10.0, "an HTTP request's headers must "
+                                             "arrive within this long, else the connection is closed (slowloris)")
+    slow_connections_per_address: int = _setting("FLOOR_SLOW_CONNECTIONS_PER_ADDRESS", 32, "connections from one "
+                                                 "address still sending headers after 1 s; one more is closed")
     ws_stall_seconds: float = _setting("FLOOR_WS_STALL_SECONDS", 10.0, "a WebSocket whose peer reads nothing "
                                        "while its send buffer is full is no longer read, then aborted after this long")
     ws_unsent_max_bytes: int = _setting("FLOOR_WS_UNSENT_MAX_BYTES", 256 * 1024, "bytes a WebSocket may have unsent "

@@ -138,3 +138,55 @@ def test_peer_mistakes_log_no_traceback_and_no_error(tmp_path: Path) -> None:
     assert "not valid UTF-8" in log  # the log was written, and says what happened
     assert "Traceback" not in log and "UnicodeDecodeError" not in log
     assert " ERROR " not in log, log
+
+
+def _closed(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(4096) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def test_header_dribblers_are_closed_while_real_clients_get_through(tmp_path: Path) -> None:
+    """Issue 16, item 5: slowloris. Connections that dribble header lines are closed by the header time-out, the
+    slow ones past the per-address cap at once; a GET and a WebSocket handshake meanwhile succeed."""
+    floor = FloorProcess(tmp_path / "data", env={"FLOOR_DRAIN_SECONDS": "0", "FLOOR_HEADER_TIMEOUT_SECONDS": "3",
+                                                 "FLOOR_SLOW_CONNECTIONS_PER_ADDRESS": "5"}).start()
+    try:
+        code = _event(floor)
+        dribblers = []
+        for _ in range(20):
+            sock = socket.create_connection(("127.0.0.1", floor.port))
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+            sock.setblocking(False)
+            dribblers.append(sock)
+        started = time.monotonic()
+        # Real clients get through while the dribblers are connected.
+        assert httpx.get(f"{floor.url}/healthz", timeout=2).status_code == 200
+        _handshake(floor, code).close()
+        open_at: dict[float, int] = {}
+        gone: set[int] = set()
+        while time.monotonic() - started < 8 and len(gone) < len(dribblers):
+            for i, sock in enumerate(dribblers):
+                if i in gone:
+                    continue
+                if _closed(sock):
+                    gone.add(i)
+                    continue
+                try:
+                    sock.send(b"X-Slow: 1\r\n")
+                except OSError:
+                    gone.add(i)
+            open_at[time.monotonic() - started] = len(dribblers) - len(gone)
+            time.sleep(0.25)
+        assert len(gone) == len(dribblers), "a dribbler outlived the header time-out"
+        # Past the cap, slow connections went at once (about 1 s), long before the 3 s time-out.
+        assert min(n for t, n in open_at.items() if 1.6 < t < 2.6) <= 5
+        assert max(t for t, n in open_at.items() if n > 0) < 3 + 2
+        assert httpx.get(f"{floor.url}/healthz", timeout=2).status_code == 200
+        for sock in dribblers:
+            sock.close()
+    finally:
+        floor.stop()
