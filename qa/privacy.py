@@ -123,6 +123,15 @@ ITEMS: tuple[StoredItem, ...] = (
         N_("The most recent changes only, and never beyond the event's erasure."),
         N_("The change log is read only by Floor itself; moderators read the record of actions."),
         ()),
+    StoredItem(
+        "limits",
+        N_("Short-lived counters of how often you asked, voted or answered, and of the connections open from your "
+           "network, under a one-way keyed hash, never your address itself."),
+        N_("To stop floods and keep Floor usable for everyone."),
+        N_("A minute for the rate counters (they expire by themselves, even after Forget me); connection counts "
+           "only while the connections are open."),
+        N_("Nobody; Floor itself."),
+        ()),
 )
 
 NOT_STORED = N_("Floor does not store your IP address, your browser's user agent, an email address or any "
