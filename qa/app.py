@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await store.open()
         await broker.open()
         app.state.limiter = _limiter(settings, store)
+        app.state.shared_sockets = _shared_sockets(settings, store)
         # The detector's model loads (about a second) in a thread while the server already answers.
         warming = asyncio.create_task(asyncio.to_thread(language_id.warm))
         _integrity(app, settings, store)
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await sweeper
             await warming
             await app.state.hub.close_all(1012, "server restarting")
+            if app.state.shared_sockets is not None:
+                await app.state.shared_sockets.close()
             await broker.close()
             await store.close()
 
@@ -148,6 +151,16 @@ def _integrity(app: Starlette, settings: Settings, store: object) -> None:
         app.state.activity = integrity.Activity()
     app.state.pow = integrity.ProofOfWork(settings.secret_key, settings.pow_cost, settings.pow_max_counter,
                                           settings.pow_ttl, used)
+
+
+def _shared_sockets(settings: Settings, store: object) -> object | None:
+    """Socket caps counted across instances when Redis is configured (qa/web/socketcount.py)."""
+    client = getattr(store, "client", None)
+    if not settings.redis_url or client is None:
+        return None
+    from qa.web.socketcount import SharedSocketCounts
+
+    return SharedSocketCounts(client, settings.redis_prefix, settings.instance_id)
 
 
 def _limiter(settings: Settings, store: object) -> RateLimiter:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from qa.settings import Settings
+from tests.conftest import ADMIN, RedisServer
 from tests.inprocess import Floor, TestClient, WebSocketDenialResponse
 
 WS = "/ws/events/panel"
@@ -60,3 +63,44 @@ def test_all_sockets_of_an_address_are_capped_at_the_bound(floor: Floor) -> None
         with pytest.raises(WebSocketDenialResponse) as denied, floor.participant().websocket_connect(WS):
             pass
         assert denied.value.status_code == 429
+
+
+def test_the_caps_hold_across_instances_sharing_redis(tmp_path: Path, redis_server: RedisServer) -> None:
+    """Issue 19: with Redis, the per-participant, per-address and total caps count every instance's sockets (one
+    Redis call per handshake and per close, none per frame)."""
+    base = Settings(data_dir=tmp_path / "a", admin_token=ADMIN, secret_key="test-secret", redis_url=redis_server.url,
+                    sockets_per_participant=2, cookieless_sockets_per_address=2, sockets_total=5)
+    with Floor(base) as one, Floor(replace(base, data_dir=tmp_path / "b")) as two:
+        one.create_event(code="panel")
+        alice = one.participant()
+        cookie = alice.cookies["floor_participant"]
+        alice_on_two = two.participant(cookie)
+        with contextlib.ExitStack() as stack:
+            for client in (alice, alice_on_two):  # one socket on each instance: at the bound
+                assert stack.enter_context(client.websocket_connect(WS)).receive_json()["type"] == "snapshot"
+            for client in (alice, alice_on_two):
+                with pytest.raises(WebSocketDenialResponse) as denied, client.websocket_connect(WS):
+                    pass
+                assert denied.value.status_code == 429
+            # Cookieless: two across the instances, then no more from this address.
+            for floor in (one, two):
+                guest = cookieless(floor)
+                assert stack.enter_context(guest.websocket_connect(WS)).receive_json()["type"] == "snapshot"
+            with pytest.raises(WebSocketDenialResponse), cookieless(one).websocket_connect(WS):
+                pass
+            # The total: 4 open; one more anywhere fills it, the next is refused.
+            assert stack.enter_context(two.participant().websocket_connect(WS)).receive_json()["type"] == "snapshot"
+            with pytest.raises(WebSocketDenialResponse), one.participant().websocket_connect(WS):
+                pass
+        # Every close gives its place back (the server releases it once it sees the close).
+        import redis as redis_py
+
+        counts = redis_py.Redis.from_url(redis_server.url)
+        deadline = time.monotonic() + 10
+        while sum(int(counts.hget(k, "t") or 0) for k in counts.scan_iter("{floor:sockets}:i:*")) > 0:
+            assert time.monotonic() < deadline, [counts.hgetall(k) for k in counts.scan_iter("{floor:sockets}:i:*")]
+            time.sleep(0.02)
+        assert not any(b"floor_participant" in k or cookie.encode() in k for k in counts.scan_iter())
+        counts.close()
+        with alice_on_two.websocket_connect(WS) as ws:
+            assert ws.receive_json()["type"] == "snapshot"

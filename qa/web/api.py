@@ -71,6 +71,17 @@ async def json_body(request: Request) -> Any:
         raise Invalid("The request body is not valid JSON.", "malformed_json") from None
 
 
+async def required_json_body(request: Request) -> Any:
+    """A body the operation cannot do without: none at all is a 400, never a default action."""
+    raw = await read_body(request.stream(), request.headers, _settings(request).max_body_bytes)
+    if not raw.strip():
+        raise Invalid("This request needs a JSON body.", "missing_body")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise Invalid("The request body is not valid JSON.", "malformed_json") from None
+
+
 def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
 
@@ -153,7 +164,7 @@ async def rotate(request: Request) -> Response:
     by = require_admin(request.headers, _settings(request).admin_token, event)
     if event is None:
         raise NotFound("No event with this code.")
-    updated = await _commands(request).rotate(event.code, await json_body(request), by)
+    updated = await _commands(request).rotate(event.code, await required_json_body(request), by)
     return ok(organiser_view(request, updated))
 
 
@@ -366,9 +377,10 @@ async def enter_passcode(request: Request) -> Response:
 
 async def present_poll(request: Request) -> Response:
     event, by = await _moderator_event(request)
-    body = await json_body(request)
-    updated = await _commands(request).update_event(event.code, {"presenting_poll": body.get("poll")}
-                                                    if isinstance(body, dict) else body, by)
+    body = fields.payload(await required_json_body(request), allowed=("poll",))
+    if "poll" not in body:  # an explicit null clears the presented poll; a missing field is a mistake
+        raise Invalid("Missing field: poll (null shows no poll).", "missing_field")
+    updated = await _commands(request).update_event(event.code, {"presenting_poll": body["poll"]}, by)
     return ok(event_view(updated, MODERATOR))
 
 

@@ -20,7 +20,9 @@ def _ok(status: str, description: str, schema: dict[str, Any] | None = None) -> 
 
 
 _ERROR_TEXT = {
-    "400": "Malformed or invalid input", "401": "No or bad token", "403": "Not allowed for this token",
+    "400": "Malformed or invalid input", "401": "No or bad token",
+    "403": "Not allowed for this token, or a write from another site's page (`cross_origin`)",
+    "415": "A body that is not declared application/json",
     "404": "Unknown event or item", "409": "Conflicting state", "413": "Body too large",
     "429": "Too many requests (see Retry-After)", "503": "Storage unreachable; nothing was written (see Retry-After)",
 }
@@ -52,6 +54,8 @@ _NULLABLE_STR = {"type": ["string", "null"]}
 _SPEAKER_GROUPS = ("member_state", "observer_state", "un_entity", "igo", "civil_society", "academia",
                    "private_sector", "other")
 _NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_ID = {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31}
+_TIMEZONE = {"type": "string", "minLength": 1, "maxLength": 64, "description": "an IANA zone, e.g. Europe/Geneva"}
 _ENDS_AT = {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
             "description": "ISO 8601; without an offset, in the event's time zone"}
 
@@ -172,15 +176,15 @@ SCHEMAS: dict[str, Any] = {
         "title": {"type": "string", "minLength": 1, "maxLength": 120},
         "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{2,31}$"},
         "moderation": {"enum": ["pre", "post"]}, "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"]},
-        "timezone": {"type": "string"}, "policy_text": {"type": "string", "maxLength": 4000},
+        "timezone": _TIMEZONE, "policy_text": {"type": "string", "maxLength": 4000},
         "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650}, "ends_at": _ENDS_AT}},
     "PatchEvent": {"type": "object", "additionalProperties": False, "properties": {
         "title": {"type": "string", "minLength": 1, "maxLength": 120}, "moderation": {"enum": ["pre", "post"]},
         "questions_open": {"type": "boolean"}, "language": {"enum": ["en", "fr", "es", "ru", "zh", "ar"]},
-        "timezone": {"type": "string"}, "policy_text": {"type": "string", "maxLength": 4000},
+        "timezone": _TIMEZONE, "policy_text": {"type": "string", "maxLength": 4000},
         "blocked_words": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 200},
         "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
-        "presenting_poll": _NULLABLE_INT, "overlay_hidden": {"type": "boolean"}, "ends_at": _ENDS_AT,
+        "presenting_poll": _NULLABLE_ID, "overlay_hidden": {"type": "boolean"}, "ends_at": _ENDS_AT,
         "timer": {"type": ["object", "null"], "description": "Segment countdown: {seconds, running?, remaining?}; "
                   "without remaining, a pause keeps what is left and a start resumes"},
         "up_next": {"type": "array", "items": {"type": "integer"}, "maxItems": 10,
@@ -245,7 +249,12 @@ SCHEMAS: dict[str, Any] = {
         "options": {"type": "array", "minItems": 2, "maxItems": 12, "items": {"type": "string", "maxLength": 120}},
         "max_choices": {"type": "integer", "minimum": 1}, "scale": {"type": "integer", "minimum": 2, "maximum": 10},
         "labels": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "maxLength": 40}},
-        "results": {"enum": ["live", "closed", "never", "answered"]}}},
+        "results": {"enum": ["live", "closed", "never", "answered"]}},
+        # options only for single and multiple choice; scale and labels only for ratings
+        "allOf": [{"if": {"required": ["kind"], "properties": {"kind": {"enum": ["rating", "wordcloud"]}}},
+                   "then": {"not": {"required": ["options"]}}},
+                  {"if": {"required": ["kind"], "properties": {"kind": {"enum": ["single", "multiple"]}}},
+                   "then": {"required": ["options"]}}]},
     "EditOwn": {"type": "object", "additionalProperties": False, "required": ["text"], "properties": {
         "text": {"type": "string", "minLength": 2, "maxLength": 500}}},
     "Answer": {"type": "object", "additionalProperties": False, "properties": {
@@ -257,7 +266,8 @@ SCHEMAS: dict[str, Any] = {
         "speakers": {"type": "string", "maxLength": 200}}},
     "CreateNote": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "minLength": 1, "maxLength": 280}}},
-    "Present": {"type": "object", "additionalProperties": False, "properties": {"poll": _NULLABLE_INT}},
+    "Present": {"type": "object", "required": ["poll"], "additionalProperties": False,
+                "properties": {"poll": {**_NULLABLE_ID, "description": "a poll id, or null to show none"}}},
     "Rotate": {"type": "object", "additionalProperties": False, "properties": {
         "which": {"enum": ["moderator", "presenter"], "default": "moderator"}}},
     "Ban": {"type": "object", "required": ["participant"], "additionalProperties": False, "properties": {
@@ -278,10 +288,10 @@ _qid = _path_param("qid", integer=True)
 _pid = _path_param("pid", integer=True)
 _sid = _path_param("sid", integer=True)
 _nid = _path_param("nid", integer=True)
-# 401 no_participant (no cookie yet; the answer sets it) or proof_required; 403 passcode_required
-_WRITE_ERRORS = ("400", "401", "403", "404", "413", "429", "503")
+# 401 no_participant (no cookie yet; the answer sets it) or proof_required; 403 passcode_required or cross_origin
+_WRITE_ERRORS = ("400", "401", "403", "404", "413", "415", "429", "503")
 _VOTE_ERRORS = ("400", "401", "403", "404", "409", "413", "429", "503")
-_MOD_ERRORS = ("400", "401", "403", "404", "409", "413", "503")
+_MOD_ERRORS = ("400", "401", "403", "404", "409", "413", "415", "503")
 
 PATHS: dict[str, Any] = {
     "/healthz": {"get": _op("Liveness", _ok("200", "The process runs"))},
@@ -309,7 +319,7 @@ PATHS: dict[str, Any] = {
         "Rotate the moderator (default) or presenter token (organiser): the old one stops working at once and "
         "sockets authenticated with it close with 1008",
         {**_ok("200", "The event with its new tokens", _ref("OrganiserEvent")),
-         **_errors("400", "401", "403", "404", "409", "413", "503")}, body=_ref("Rotate"), auth=True)},
+         **_errors("400", "401", "403", "404", "409", "413", "415", "503")}, body=_ref("Rotate"), auth=True)},
     "/api/events/{code}/audit": {"parameters": [_code], "get": _op(
         "Audit log: every moderator action (who, what, when), oldest first (moderator)",
         {**_ok("200", "Audit records", {"type": "array", "items": _ref("AuditEntry")}),

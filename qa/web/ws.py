@@ -49,12 +49,14 @@ async def events_socket(websocket: WebSocket) -> None:
     admitted = await _admit(websocket)
     if admitted is None:
         return
-    participant, since, address = admitted
+    participant, since, address, shared = admitted
     hub: Hub = websocket.app.state.hub
     try:
         await _serve(websocket, hub, participant, since)
     finally:
         _release(websocket, address)
+        if shared:
+            websocket.app.state.shared_sockets.release_soon(shared)
 
 
 async def _serve(websocket: WebSocket, hub: Hub, participant: str, since: int | None) -> None:
@@ -75,9 +77,7 @@ async def _serve(websocket: WebSocket, hub: Hub, participant: str, since: int | 
 
 def address_key(websocket: WebSocket) -> str:
     """The client's address as a keyed hash (the cookie secret is the key): counted, never stored or logged."""
-    host = websocket.client.host if websocket.client else ""
-    secret = websocket.app.state.settings.secret_key.encode()
-    return hmac.new(secret, host.encode(), hashlib.sha256).hexdigest()[:16]
+    return _keyed(websocket, "address:" + (websocket.client.host if websocket.client else ""))
 
 
 def _sockets_by_address(websocket: WebSocket) -> dict[str, list[int]]:
@@ -106,7 +106,12 @@ def _release(websocket: WebSocket, address: tuple[str, bool]) -> None:
         del counts[key]
 
 
-async def _admit(websocket: WebSocket) -> tuple[str, int | None, tuple[str, bool]] | None:
+def _keyed(websocket: WebSocket, value: str) -> str:
+    secret = websocket.app.state.settings.secret_key.encode()
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+async def _admit(websocket: WebSocket) -> tuple[str, int | None, tuple[str, bool], list[str]] | None:
     """The handshake checks; refuses and returns None, or returns (participant, since). A function of its own
     so that nothing it read (the event) stays referenced for the socket's lifetime."""
     app = websocket.app
@@ -140,10 +145,34 @@ async def _admit(websocket: WebSocket) -> tuple[str, int | None, tuple[str, bool
     entry[0] += 1
     entry[1] += 1 if cookieless else 0
     counts[key] = entry
+    shared = await _acquire_shared(websocket, participant, key, cookieless)
+    if shared is None:
+        _release(websocket, (key, cookieless))
+        await _deny(websocket, 429, "too_many_sockets", "Too many open connections; close some tabs.")
+        return None
     since = _since(websocket.query_params.get("since"))
     if websocket.query_params.get("epoch", event.epoch) != event.epoch:
         since = None  # another log (the event was re-created, or Redis came back empty): replaying would be wrong
-    return participant, since, (key, cookieless)
+    return participant, since, (key, cookieless), shared
+
+
+async def _acquire_shared(websocket: WebSocket, participant: str, key: str, cookieless: bool) -> list[str] | None:
+    """With Redis, the same caps across every instance (qa/web/socketcount.py): the fields taken ([] without Redis
+    or while it does not answer), or None when a cap is full."""
+    shared = getattr(websocket.app.state, "shared_sockets", None)
+    if shared is None:
+        return []
+    settings = websocket.app.state.settings
+    caps = [("t", settings.sockets_total), (f"p:{_keyed(websocket, participant)}", settings.sockets_per_participant),
+            (f"a:{key}", settings.sockets_per_address)]
+    if cookieless:
+        caps.append((f"c:{key}", settings.cookieless_sockets_per_address))
+    taken = await shared.acquire(caps)
+    if taken is False:
+        return []
+    if taken is not None:
+        return None
+    return [name for name, _ in caps]
 
 
 async def _receive_loop(websocket: WebSocket, hub: Hub, room: Room, conn: Connection, participant: str) -> None:
