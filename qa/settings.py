@@ -72,7 +72,8 @@ class Settings:
     cookieless_sockets_per_address: int = _setting("FLOOR_MAX_COOKIELESS_SOCKETS_PER_ADDRESS", 20, "open WebSockets "
                                                    "per client address that came without a participant cookie "
                                                    "(429 above)")
-    sockets_total: int = _setting("FLOOR_MAX_SOCKETS", 20000, "open WebSockets per instance (429 above)")
+    sockets_total: int = _setting("FLOOR_MAX_SOCKETS", 20000, "open WebSockets per instance, or in all with Redis "
+                                  "(429 above)")
     ws_idle_seconds: float = _setting("FLOOR_WS_IDLE_SECONDS", 300.0, "a socket that sends nothing (not even "
                                       "`ping`) this long is closed (1001)")
     ws_ping_seconds: float = _setting("FLOOR_WS_PING_SECONDS", 20.0, "protocol pings; a peer that misses one for "
