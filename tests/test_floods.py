@@ -83,7 +83,9 @@ def test_a_peer_that_floods_pings_and_never_reads_is_bounded_and_aborted(server:
     before = _rss(server.proc.pid)
     sock.settimeout(0.2)
     sent, reset, started = 0, False, time.monotonic()
-    while time.monotonic() - started < STALL + 8 and sent < 64 * 1024 * 1024:
+    # Keep flooding, never reading (reading would drain the server's buffer and end the stall), until the server
+    # aborts the connection; a loaded machine may take a while to fill the kernel buffers first.
+    while time.monotonic() - started < STALL + 25:
         try:
             sent += sock.send(burst)
         except TimeoutError:
@@ -92,15 +94,6 @@ def test_a_peer_that_floods_pings_and_never_reads_is_bounded_and_aborted(server:
             reset = True
             break
     grown = _rss(server.proc.pid) - before
-    if not reset:  # nothing more could be sent: the server must now abort the connection
-        sock.settimeout(STALL + 5)
-        try:
-            while sock.recv(65536):
-                pass
-        except (ConnectionResetError, TimeoutError) as exc:
-            reset = isinstance(exc, ConnectionResetError)
-        else:
-            reset = True
     sock.close()
     assert reset, "the flooding socket was never aborted"
     assert sent < 16 * 1024 * 1024, f"the server kept reading a peer that never reads ({sent} bytes)"
