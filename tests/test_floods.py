@@ -78,8 +78,9 @@ def test_a_peer_that_floods_pings_and_never_reads_is_bounded_and_aborted(server:
     sock = _handshake(server, code, rcvbuf=4096)
     burst = _ping(b"p" * 125) * 512  # 67 KiB of pings, each asking for a 127-byte pong
     # Whatever the server loads on first use (the language detector) is loaded before the baseline.
-    assert httpx.post(f"{server.url}/api/events/{code}/questions", json={"text": "Warm up the detector?"},
-                      timeout=30).status_code == 201
+    with httpx.Client(base_url=server.url, timeout=30) as asker:
+        assert asker.get(f"/api/events/{code}").status_code == 200  # the participant cookie first
+        assert asker.post(f"/api/events/{code}/questions", json={"text": "Warm up the detector?"}).status_code == 201
     before = _rss(server.proc.pid)
     sock.settimeout(0.2)
     sent, reset, started = 0, False, time.monotonic()

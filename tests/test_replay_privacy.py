@@ -56,6 +56,7 @@ def _history(server: FloorProcess) -> tuple[dict[str, Any], dict[str, str], dict
                 ("rejected", rob, {"text": "Rejected secret about the venue"}),
                 ("forgotten", carol, {"text": "Forgotten secret of the panel", "name": "Carol Forgotten",
                                       "affiliation": "Acme Hidden Lab", "client_id": "carol-client-1"})):
+            assert client.get(f"/api/events/{code}").status_code == 200  # the participant cookie first
             asked = client.post(f"/api/events/{code}/questions", json=body)
             assert asked.status_code == 201, asked.text
             ids[name] = asked.json()["id"]
