@@ -20,7 +20,8 @@ from websockets.sync.client import connect
 from tests.conftest import ADMIN, RedisServer
 from tests.serve import FloorProcess
 
-SECRETS = ("Jane Roe", "555-0100", "Rejected secret", "Carol Forgotten", "Forgotten secret", "Acme Hidden Lab")
+SECRETS = ("Jane Roe", "555-0100", "Rejected secret", "Carol Forgotten", "Forgotten secret", "Acme Hidden Lab",
+           "Rob Withdrawn", "Withdrawn Mission")
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -43,7 +44,8 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Flo
 
 
 def _history(server: FloorProcess) -> tuple[dict[str, Any], dict[str, str], dict[str, int]]:
-    """An event whose log holds an edit, an approve-then-reject and a forgotten question."""
+    """An event whose log holds an edit, an approve-then-reject and a forgotten question, a request for the floor
+    that was withdrawn and one erased by "Forget me"."""
     admin = {"Authorization": f"Bearer {ADMIN}"}
     event = httpx.post(f"{server.url}/api/events", json={"title": "Rights panel"}, headers=admin).json()
     code, mod = event["code"], {"Authorization": f"Bearer {event['moderator_token']}"}
@@ -70,6 +72,12 @@ def _history(server: FloorProcess) -> tuple[dict[str, Any], dict[str, str], dict
         assert httpx.post(f"{server.url}/api/events/{code}/questions/{ids['forgotten']}/moderate",
                           json={"action": "approve"}, headers=mod).status_code == 200
         assert carol.post(f"/api/events/{code}/questions/{ids['edited']}/vote").status_code == 200
+        for client, name, delegation in ((rob, "Rob Withdrawn", "Withdrawn Mission"),
+                                         (carol, "Carol Forgotten", "Acme Hidden Lab")):
+            asked = client.post(f"/api/events/{code}/speakers", json={"name": name, "delegation": delegation})
+            assert asked.status_code == 201, asked.text
+            ids[name] = asked.json()["id"]
+        assert rob.delete(f"/api/events/{code}/speakers/{ids['Rob Withdrawn']}").status_code == 204
         assert carol.delete(f"/api/events/{code}/me").status_code == 204
     return event, people, ids
 
@@ -130,6 +138,7 @@ def test_a_resume_replays_the_state_now_never_the_history(served: tuple[FloorPro
             # The edited question arrives once, as it reads now; the rejected and the forgotten ones not at all.
             assert [(q["id"], q["text"]) for q in created] == [(ids["edited"], "A participant asks about X")]
         assert all(q["id"] not in (ids["rejected"], ids["forgotten"]) for q in created)
+        assert not [f for f in shown if f["type"] == "speaker.created"]  # both requests are gone from public view
         seqs = [f["seq"] for f in shown if f["type"] not in ("votes", "presence", "poll.results")]
         assert seqs == sorted(seqs)
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 from qa.commands.base import audit
 from qa.commands.events import EventCommands
 from qa.commands.questions import QuestionCommands
-from qa.domain import fields
+from qa.domain import fields, replay
 from qa.domain import speakers as rules
 from qa.domain.errors import Conflict, Forbidden
 from qa.domain.model import Actor, Event, PendingChange, Speaker
@@ -112,6 +112,7 @@ class SpeakerCommands(EventCommands, QuestionCommands):
     async def forget(self, code: str, participant: str) -> None:
         await super().forget(code, participant)
         await self.forget_speaker(code, participant)
+        await self.store.after_erase()  # the erased requests leave the WAL too
 
     async def forget_speaker(self, code: str, participant: str) -> None:
         """Forget me: the participant's requests are deleted, whatever their status; the list closes up."""
@@ -124,7 +125,9 @@ class SpeakerCommands(EventCommands, QuestionCommands):
             gone = {s.id for s in own}
             line = [s for s in rules.waiting(speakers) if s.id not in gone]
             renumbered = rules.renumber(line, set())
-            changes = [PendingChange("speaker.deleted", {"speaker": s.to_dict(), "was": s.status}) for s in own]
+            # The log keeps no name of an erased request (its earlier entries are scrubbed by the store's commit).
+            changes = [PendingChange("speaker.deleted", {"speaker": replay.speaker_stub(s.to_dict()), "was": s.status})
+                       for s in own]
             await self._commit(code, Write(changes + speaker_changes(renumbered), event=event,
                                            speakers=[s for s, _ in renumbered], delete_speakers=sorted(gone)))
 

@@ -21,7 +21,7 @@ import dataclasses
 from typing import Any
 
 from qa.domain import views
-from qa.domain.model import Change, Note, Poll, PollTally, Question, Viewer
+from qa.domain.model import Change, Note, Poll, PollTally, Question, Speaker, Viewer
 
 SCRUBBED = "scrubbed"  # a log entry whose subject was erased: it keeps its seq and says nothing
 
@@ -33,13 +33,20 @@ def question_stub(q: dict[str, Any], *, keep_author: bool = False) -> dict[str, 
             "status": q.get("status", "rejected"), "held": bool(q.get("held")), "merged_into": q.get("merged_into")}
 
 
+def speaker_stub(s: dict[str, Any]) -> dict[str, Any]:
+    """What deciding visibility needs of a request for the floor: id and status; no name, no delegation."""
+    return {"id": s.get("id"), "name": "", "delegation": "", "author": "", "requested_at": 0.0,
+            "status": s.get("status", "removed")}
+
+
 def current(changes: list[Change], questions: list[Question], polls: list[tuple[Poll, PollTally]],
-            notes: list[Note]) -> list[Change]:
+            notes: list[Note], speakers: list[Speaker] | None = None) -> list[Change]:
     """The changes after `since`, each keeping its seq and what decides its shape, with the historical content
     replaced by the entity's state now (`current`, None when it is gone). `project` shapes them per viewer."""
     by_q = {q.id: q for q in questions}
     by_p = {p.id: (p, t) for p, t in polls}
     by_n = {n.id: n for n in notes}
+    by_s = {sp.id: sp for sp in speakers or []}
     out: list[Change] = []
     for change in changes:
         data = change.data
@@ -55,6 +62,15 @@ def current(changes: list[Change], questions: list[Question], polls: list[tuple[
             found = by_p.get(data["poll"].get("id"))
             out.append(Change(change.seq, change.type, {
                 **data, "current": [found[0].to_dict(), dataclasses.asdict(found[1])] if found else None}))
+        elif change.type.startswith("speaker.") and isinstance(data.get("speaker"), dict):
+            # views.project shapes it from the request as it is now: a request since withdrawn or removed is a
+            # removal for public screens, and one erased by "Forget me" is a deletion that names nobody.
+            request = by_s.get(data["speaker"].get("id"))
+            if request is None:
+                out.append(Change(change.seq, "speaker.deleted", {"speaker": speaker_stub(data["speaker"]),
+                                                                  "was": data.get("was")}))
+            else:
+                out.append(Change(change.seq, change.type, {"speaker": request.to_dict(), "was": data.get("was")}))
         elif change.type.startswith("note.") and isinstance(data.get("note"), dict):
             note = by_n.get(data["note"].get("id"))
             if note is not None:

@@ -525,7 +525,7 @@ class Hub:
             state = await self.store.state(room.code)
         if state is None:
             return [c for c in changes if c.type == "event.deleted"]
-        return replay.current(changes, state.questions, state.polls, state.notes)
+        return replay.current(changes, state.questions, state.polls, state.notes, state.speakers)
 
     async def reshape(self, room: Room, conn: Connection, viewer: Viewer) -> None:
         """A socket authenticated as moderator or presenter: same socket, new view."""

@@ -141,14 +141,27 @@ for _, id in ipairs(plan.delete_questions) do
     end
   end
 end
-if #plan.delete_questions > 0 then
+if #plan.delete_questions + #plan.delete_speakers > 0 then
   local top = tonumber(redis.call('HGET', ev, 'seq')) or 0
   redis.call('ZREMRANGEBYSCORE', base .. 'scrubbed', '-inf', top - tonumber(log_max))
 end
 for _, p in ipairs(plan.polls) do redis.call('HSET', base .. 'p', p[1], p[3]) end
 for _, n in ipairs(plan.notes) do redis.call('HSET', base .. 'n', n[1], n[3]) end
 for _, sp in ipairs(plan.speakers) do redis.call('HSET', base .. 's', sp[1], sp[3]) end
-for _, id in ipairs(plan.delete_speakers) do redis.call('HDEL', base .. 's', tostring(id)) end
+for _, id in ipairs(plan.delete_speakers) do
+  redis.call('HDEL', base .. 's', tostring(id))
+  -- An erased request leaves no history either: no name or delegation stays in the log.
+  for _, entry in ipairs(redis.call('XRANGE', base .. 'log', '-', '+')) do
+    local f = entry[2]
+    if string.sub(f[2], 1, 8) == 'speaker.' then
+      local c = cjson.decode(f[4])
+      if c.speaker and tostring(c.speaker.id) == tostring(id) then
+        redis.call('XDEL', base .. 'log', entry[1])
+        redis.call('ZADD', base .. 'scrubbed', tonumber(string.match(entry[1], '^(%d+)')), entry[1])
+      end
+    end
+  end
+end
 local function drop_answers(pid)
   local answers = base .. 'pa:' .. pid
   for _, who in ipairs(redis.call('HKEYS', answers)) do

@@ -216,6 +216,9 @@ class SqliteStore(Store):
                 sp.rev += 1
             for sid in write.delete_speakers:
                 db.execute("DELETE FROM speakers WHERE code = ? AND id = ?", (code, sid))
+                # An erased request leaves no history either: no name or delegation stays in the log.
+                db.execute("UPDATE log SET type = ?, data = '{}' WHERE code = ? AND type LIKE 'speaker.%' "
+                           "AND json_extract(data, '$.speaker.id') = ?", (SCRUBBED, code, sid))
             for pid in write.reset_polls + write.delete_polls:
                 db.execute("DELETE FROM poll_answers WHERE code = ? AND pid = ?", (code, pid))
                 db.execute("DELETE FROM poll_counts WHERE code = ? AND pid = ?", (code, pid))
