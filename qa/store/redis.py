@@ -84,6 +84,20 @@ local function check(tag, key, field, expected)
   return true
 end
 if plan.event and not check('e', ev, 'data', plan.event[1]) then return {'stale', 'event'} end
+-- An erased entity's log entries go; 'scrubbed' keeps their seqs, so changes_since still knows the log is whole.
+local function scrub(kind, id)
+  local prefix = kind .. '.'
+  for _, entry in ipairs(redis.call('XRANGE', base .. 'log', '-', '+')) do
+    local f = entry[2]
+    if string.sub(f[2], 1, #prefix) == prefix then
+      local subject = cjson.decode(f[4])[kind]
+      if subject and tostring(subject.id) == tostring(id) then
+        redis.call('XDEL', base .. 'log', entry[1])
+        redis.call('ZADD', base .. 'scrubbed', tonumber(string.match(entry[1], '^(%d+)')), entry[1])
+      end
+    end
+  end
+end
 for _, q in ipairs(plan.questions) do
   if not check('q', base .. 'q', q[1], q[2]) then return {'stale', 'question ' .. q[1]} end
   if q[5] ~= '' and redis.call('HEXISTS', base .. 'q', q[1]) == 0
@@ -129,17 +143,7 @@ for _, id in ipairs(plan.delete_questions) do
   redis.call('SREM', base .. 'keys', voters)
   redis.call('HDEL', base .. 'q', id)
   redis.call('HDEL', base .. 'qv', id)
-  -- An erased question leaves no history: its log entries go; 'scrubbed' keeps their seqs for changes_since.
-  for _, entry in ipairs(redis.call('XRANGE', base .. 'log', '-', '+')) do
-    local f = entry[2]
-    if string.sub(f[2], 1, 9) == 'question.' then
-      local c = cjson.decode(f[4])
-      if c.question and tostring(c.question.id) == id then
-        redis.call('XDEL', base .. 'log', entry[1])
-        redis.call('ZADD', base .. 'scrubbed', tonumber(string.match(entry[1], '^(%d+)')), entry[1])
-      end
-    end
-  end
+  scrub('question', id)  -- an erased question leaves no history
 end
 if #plan.delete_questions + #plan.delete_speakers > 0 then
   local top = tonumber(redis.call('HGET', ev, 'seq')) or 0
@@ -150,17 +154,7 @@ for _, n in ipairs(plan.notes) do redis.call('HSET', base .. 'n', n[1], n[3]) en
 for _, sp in ipairs(plan.speakers) do redis.call('HSET', base .. 's', sp[1], sp[3]) end
 for _, id in ipairs(plan.delete_speakers) do
   redis.call('HDEL', base .. 's', tostring(id))
-  -- An erased request leaves no history either: no name or delegation stays in the log.
-  for _, entry in ipairs(redis.call('XRANGE', base .. 'log', '-', '+')) do
-    local f = entry[2]
-    if string.sub(f[2], 1, 8) == 'speaker.' then
-      local c = cjson.decode(f[4])
-      if c.speaker and tostring(c.speaker.id) == tostring(id) then
-        redis.call('XDEL', base .. 'log', entry[1])
-        redis.call('ZADD', base .. 'scrubbed', tonumber(string.match(entry[1], '^(%d+)')), entry[1])
-      end
-    end
-  end
+  scrub('speaker', id)  -- nor does an erased request for the floor: no name or delegation stays in the log
 end
 local function drop_answers(pid)
   local answers = base .. 'pa:' .. pid

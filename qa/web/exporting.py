@@ -56,31 +56,14 @@ def safe_cell(value: Any) -> Any:
 
 
 def to_csv(state: EventState) -> str:
+    """Every table in one file, each row led by its section (the per-table files of `table_csv` hold the same)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", "id", "text", "name", "affiliation", "status", "votes", "segment", "created_at",
-                     "answered_at", "original_text", "language",
-                     *(f"translation_{lang}" for lang in TRANSLATION_LANGUAGES)])
-    for q in state.questions:
-        row = _question_row(q)
-        writer.writerow([safe_cell(v) for v in ("question", row["id"], row["text"], row["name"],
-                                                row["affiliation"], row["status"], row["votes"], row["segment"],
-                                                row["created_at"], row["answered_at"], row["original_text"],
-                                                row["language"],
-                                                *(q.translations.get(lang) for lang in TRANSLATION_LANGUAGES))])
-    writer.writerow([])
-    writer.writerow(["section", "poll_id", "poll_title", "kind", "option", "count", "voters"])
-    for poll, tally in state.polls:
-        result = poll_rules.results(poll, tally)
-        if "words" in result:
-            entries = [(w["text"], w["count"]) for w in result["words"]]
-        elif poll.scale:
-            entries = [(str(i + 1), c) for i, c in enumerate(result["counts"])]
-        else:
-            entries = list(zip(poll.options, result["counts"], strict=True))
-        for option, count in entries:
-            writer.writerow([safe_cell(v) for v in ("poll", poll.id, poll.title, poll.kind.value, option, count,
-                                                    tally.voters)])
+    for section, (head, rows) in (("question", _question_rows(state)), ("poll", _poll_rows(state))):
+        if section == "poll":
+            writer.writerow([])
+        writer.writerow(["section", *head])
+        writer.writerows([safe_cell(v) for v in (section, *row)] for row in rows)
     _speakers_csv(writer, state)
     return out.getvalue()
 

@@ -61,6 +61,18 @@ _ENDS_AT = {"type": ["string", "null"], "format": "date-time", "maxLength": 40,
 
 _LANGUAGES = ["en", "fr", "es", "ru", "zh", "ar"]
 
+# The overlay's and public screens' settings: read in an Event, written by a PATCH.
+_SCREEN_SETTINGS: dict[str, Any] = {
+    "overlay_position": {"enum": ["bottom", "top"], "description": "Stream lower third position (the overlay "
+                         "address's ?position= overrides it)"},
+    "overlay_theme": {"enum": ["dark", "light"], "description": "Stream overlay theme (?theme= overrides it)"},
+    "overlay_chroma": {"type": ["string", "null"], "description": "Overlay key colour #rrggbb instead of "
+                       "transparency; a PATCH also takes green, blue, magenta, black or white (?chroma= "
+                       "overrides it)"},
+    "public_timer": {"type": "boolean", "description": "Whether public screens (presenter without its token, "
+                     "overlay) show the segment timer; default false"},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
@@ -88,14 +100,7 @@ SCHEMAS: dict[str, Any] = {
                       "proof-of-work challenge before it may write"},
         "passcode_required": {"type": "boolean", "description": "attendees enter the event's passcode once "
                               "(POST .../passcode); the passcode itself is never sent"},
-        "overlay_position": {"enum": ["bottom", "top"], "description": "Stream lower third position (the overlay "
-                             "address's ?position= overrides it)"},
-        "overlay_theme": {"enum": ["dark", "light"], "description": "Stream overlay theme (?theme= overrides it)"},
-        "overlay_chroma": {"type": ["string", "null"], "description": "Overlay key colour #rrggbb instead of "
-                           "transparency; a PATCH also takes green, blue, magenta, black or white (?chroma= "
-                           "overrides it)"},
-        "public_timer": {"type": "boolean", "description": "Whether public screens (presenter without its token, "
-                         "overlay) show the segment timer; default false"}}},
+        **_SCREEN_SETTINGS}},
     "OrganiserEvent": {"allOf": [_ref("Event"), {"type": "object", "required": ["moderator_token", "links"],
                                                  "properties": {
         "moderator_token": {"type": "string"}, "presenter_token": {"type": "string"},
@@ -200,14 +205,7 @@ SCHEMAS: dict[str, Any] = {
         "integrity": {"enum": ["open", "proof"]},
         "passcode": {"type": ["string", "null"], "minLength": 3, "maxLength": 64,
                      "description": "set (stored hashed) or null to remove"},
-        "overlay_position": {"enum": ["bottom", "top"], "description": "Stream lower third position (the overlay "
-                             "address's ?position= overrides it)"},
-        "overlay_theme": {"enum": ["dark", "light"], "description": "Stream overlay theme (?theme= overrides it)"},
-        "overlay_chroma": {"type": ["string", "null"], "description": "Overlay key colour #rrggbb instead of "
-                           "transparency; a PATCH also takes green, blue, magenta, black or white (?chroma= "
-                           "overrides it)"},
-        "public_timer": {"type": "boolean", "description": "Whether public screens (presenter without its token, "
-                         "overlay) show the segment timer; default false"}}},
+        **_SCREEN_SETTINGS}},
     "Challenge": {"type": "object", "required": ["parameters", "signature"], "description": "An ALTCHA v2 "
                   "challenge: find the counter whose PBKDF2 key starts with keyPrefix", "properties": {
         "parameters": {"type": "object", "properties": {
