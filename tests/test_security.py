@@ -407,7 +407,7 @@ def test_every_answer_carries_a_strict_csp_and_the_other_security_headers(floor:
     assert "'unsafe-inline'" not in response.headers["content-security-policy"]
     assert "'unsafe-eval'" not in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"  # never to another site
     assert "camera=()" in response.headers["permissions-policy"]
 
 

@@ -41,7 +41,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", csp)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
                 if not embeddable:
@@ -101,7 +101,10 @@ class CrossSiteWriteMiddleware:
 
     def _refusal(self, scope: Scope, headers: Headers) -> tuple[int, str, str] | None:
         origin = headers.get("origin")
-        if origin is not None:
+        if origin == "null":  # an opaque origin (sandboxed frame, file, a no-referrer page): only the browser's own
+            if headers.get("sec-fetch-site") != "same-origin":  # word that it is our page lets it through
+                return 403, "cross_origin", "Writes are accepted only from Floor's own pages."
+        elif origin is not None:
             if not self._own(origin, headers):
                 return 403, "cross_origin", "Writes are accepted only from Floor's own pages."
         elif headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
