@@ -529,7 +529,7 @@ ARABIC = ("كيف ستراقب الدول الأعضاء نقل البيانات
 def arabic(n: int) -> str:
     """Readable Arabic text of exactly n characters, ending in an Arabic question mark."""
     text = (ARABIC * (n // len(ARABIC) + 2))[:n]
-    return text[:-1].rstrip().ljust(n - 1, "ا") + "؟"
+    return text[:-1].rstrip().ljust(n - 1, "\u0627") + "؟"
 
 
 @pytest.fixture(scope="module")
