@@ -583,3 +583,17 @@ def test_overlay_shows_original_and_translation_within_the_third(contexts: Any, 
     finally:
         ev.mod("PATCH", "", {"screen_translation": None})
         page.close()
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_axe_overlay_bilingual(axe_ok: None, contexts: Any, bilingual: Any, theme: str) -> None:
+    ev = bilingual
+    ev.mod("PATCH", "", {"screen_translation": "en"})
+    page = contexts("1080p-axe", P1080, audit=True).new_page()
+    try:
+        page.goto(f"{ev.base}/e/{ev.code}/overlay?lang=ar&theme={theme}")
+        page.wait_for_selector("#third[data-shown='true'] #o-tr-text:not(:empty)", state="visible")
+        assert not axe_run(page, AXE_TAGS)
+    finally:
+        ev.mod("PATCH", "", {"screen_translation": None})
+        page.close()
