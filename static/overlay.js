@@ -2,9 +2,10 @@
 // chroma colour) everywhere else. Options come validated from the server and are applied as CSS custom
 // properties only, never as markup.
 import { Live } from "./live.js";
-import { $, scheduler, setText } from "./ui.js";
+import { $, scheduler, setLang, setText } from "./ui.js";
 import { resultsView } from "./polls.js";
-import { t } from "./i18n.js";
+import { languageName, t } from "./i18n.js";
+import { screenPair } from "./translations.js";
 import { mountStage } from "./speakers-stage.js";
 
 const snapshot = JSON.parse($("#floor-state").textContent);
@@ -32,26 +33,50 @@ function applySettings(ev) {
   else delete body.dataset.chroma;
 }
 
+const RTL = new Set(["ar", "he", "fa", "ur"]);
+/** lang and dir for one text: right to left for Arabic, left to right for another known language, else auto. */
+function tagText(el, code) {
+  setLang(el, code || null);
+  const base = (code || "").toLowerCase().split("-")[0];
+  el.setAttribute("dir", !base || base === "und" ? "auto" : RTL.has(base) ? "rtl" : "ltr");
+}
+
+/** Bilingual screen: the event's screen_translation under the original, when the question has one. */
+function renderTranslation(q, ev) {
+  const pair = q ? screenPair(q, ev.screen_translation) : { translation: null };
+  $("#o-tr").hidden = !pair.translation;
+  third.dataset.bilingual = String(!!pair.translation);
+  if (!pair.translation) return;
+  setText($("#o-tr-lang"), languageName(pair.translation.lang));
+  const el = $("#o-tr-text");
+  setText(el, pair.translation.text);
+  tagText(el, pair.translation.lang);
+}
+
 const FIT_STEPS = [1, 0.9, 0.8, 0.72];
 /** The lower third never takes more than a third of the frame: smaller type first, then fewer lines. */
 function fit() {
   const limit = innerHeight / 3;
-  const text = $("#o-text");
-  text.removeAttribute("data-clamp");
+  // The original and, on a bilingual screen, its translation share the third: both give up lines together.
+  const texts = [$("#o-text"), ...($("#o-tr").hidden ? [] : [$("#o-tr-text")])];
+  for (const el of [$("#o-text"), $("#o-tr-text")]) el.removeAttribute("data-clamp");
+  const clamp = (lines) => {
+    for (const el of texts) {
+      el.dataset.clamp = "";
+      el.style.setProperty("--o-lines", String(lines));
+    }
+  };
   for (const step of FIT_STEPS) {
     third.style.setProperty("--o-fit", String(step));
     if (third.scrollHeight <= limit + 1) return;
   }
   const over = () => third.scrollHeight > limit + 1;
-  for (let lines = 4; lines >= 2 && over(); lines--) {
-    text.dataset.clamp = "";
-    text.style.setProperty("--o-lines", String(lines));
-  }
+  for (let lines = 4; lines >= 2 && over(); lines--) clamp(lines);
   // A word cloud shows its most frequent words, as many as fit; then the title gives up its last line.
   const chips = [...third.querySelectorAll(".word-chips > li")];
   for (const li of chips) li.hidden = false;
   for (let i = chips.length - 1; i >= 1 && over(); i--) chips[i].hidden = true;
-  if (over()) text.style.setProperty("--o-lines", "1");
+  if (over()) clamp(1);
 }
 addEventListener("resize", () => fit());
 
@@ -68,6 +93,8 @@ function render() {
     third.dataset.kind = "poll";
     setText($("#o-tag"), t("Poll"));
     setText($("#o-text"), poll.title);
+    tagText($("#o-text"), null);
+    renderTranslation(null, ev);
     setText($("#o-who"), "");
     $("#o-poll").hidden = !poll.results;
     if (poll.results) results.update(poll);
@@ -75,6 +102,8 @@ function render() {
     third.dataset.kind = "question";
     setText($("#o-tag"), t("Question"));
     setText($("#o-text"), q.text);
+    tagText($("#o-text"), q.language);
+    renderTranslation(q, ev);
     setText($("#o-who"), [q.name, q.affiliation].filter(Boolean).join(" · "));
     $("#o-poll").hidden = true;
   }

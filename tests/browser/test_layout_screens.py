@@ -520,3 +520,80 @@ def test_presenter_shows_original_and_translation_and_both_fit(contexts: Any, st
     finally:
         ev.mod("PATCH", "", {"screen_translation": None})
         page.close()
+
+
+ARABIC = ("كيف ستراقب الدول الأعضاء نقل البيانات الشخصية عبر الحدود التي تحتفظ بها الوكالات الإنسانية عندما يقيم "
+          "المستلمون في بلدان لا تتمتع بقرار ملاءمة ولا يستطيع اللاجئون المعنيون تقديم شكوى بسهولة إلى أي سلطة رقابية ")
+
+
+def arabic(n: int) -> str:
+    """Readable Arabic text of exactly n characters, ending in an Arabic question mark."""
+    text = (ARABIC * (n // len(ARABIC) + 2))[:n]
+    return text[:-1].rstrip().ljust(n - 1, "\u0627") + "؟"
+
+
+@pytest.fixture(scope="module")
+def bilingual(server: FloorServer) -> Iterator[Any]:
+    """An event of its own (the shared stage keeps its English highlight): a 500-character Arabic question on
+    screen with a reviewed 500-character English translation."""
+    ev = make_event(server.url, title="Bilingual overlay")
+    try:
+        q = ev.ask(arabic(500), name=bounded(60, "Amina Diallo-Ndiaye "),
+                   affiliation=bounded(80, "Permanent Mission of the Republic of Senegal "), language="ar")
+        assert len(q["text"]) == 500
+        ev.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+        ev.mod("POST", f"/questions/{q['id']}/translations", {"language": "en", "text": bounded(500, "How will ")})
+        ev.mod("POST", f"/questions/{q['id']}/moderate", {"action": "highlight"})
+        yield ev
+    finally:
+        ev.close()
+
+
+@pytest.mark.parametrize("vp", ["1080p", "720p"])
+def test_overlay_shows_original_and_translation_within_the_third(contexts: Any, bilingual: Any, vp: str) -> None:
+    ev = bilingual
+    ev.mod("PATCH", "", {"screen_translation": "en"})
+    page = contexts(vp, VIEWPORTS[vp]).new_page()
+    try:
+        page.goto(f"{ev.base}/e/{ev.code}/overlay")
+        page.wait_for_selector("#third[data-shown='true'] #o-tr-text:not(:empty)", state="visible")
+        page.wait_for_function("document.fonts.status === 'loaded'")
+        page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        original = page.eval_on_selector("#o-text", "el => [el.textContent, el.lang, el.dir, el.offsetHeight]")
+        translation = page.eval_on_selector("#o-tr-text", "el => [el.textContent, el.lang, el.dir, el.offsetHeight]")
+        assert original[:3] == [arabic(500), "ar", "rtl"], original[:3]
+        assert translation[:3] == [bounded(500, "How will "), "en", "ltr"], translation[:3]
+        assert original[3] > 0 and translation[3] > 0, "both texts take room on screen"
+        assert page.eval_on_selector("#o-tr-text", "el => getComputedStyle(el).direction") == "ltr"
+        assert page.eval_on_selector("#o-text", "el => getComputedStyle(el).direction") == "rtl"
+        assert page.text_content("#o-tr-lang") == "English"
+        # The box is capped at a third by CSS: its content (scrollHeight) must fit too, nothing clipped away.
+        height, limit = page.evaluate("[Math.max(document.querySelector('#third').getBoundingClientRect().height, "
+                                      "document.querySelector('#third').scrollHeight), innerHeight / 3]")
+        assert height <= limit + 1, f"lower third {height}px in a {limit}px third"
+        problems = page.evaluate(MEASURE, {**OVERLAY, "content": OVERLAY["content"] + ", .o-tr, .o-tr-lang",
+                                           "groups": [*OVERLAY["groups"], "#o-text, .o-tr, .o-who"]})
+        shot(page, f"layout-overlay-bilingual-{vp}")
+        assert not problems, f"bilingual overlay {vp}: " + "; ".join(problems[:6])
+
+        ev.mod("PATCH", "", {"screen_translation": None})
+        page.wait_for_selector("#o-tr", state="hidden")
+        assert page.text_content("#o-text") == arabic(500)
+        assert page.eval_on_selector("#third", "el => el.scrollHeight") <= page.evaluate("innerHeight / 3") + 1
+    finally:
+        ev.mod("PATCH", "", {"screen_translation": None})
+        page.close()
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_axe_overlay_bilingual(axe_ok: None, contexts: Any, bilingual: Any, theme: str) -> None:
+    ev = bilingual
+    ev.mod("PATCH", "", {"screen_translation": "en"})
+    page = contexts("1080p-axe", P1080, audit=True).new_page()
+    try:
+        page.goto(f"{ev.base}/e/{ev.code}/overlay?lang=ar&theme={theme}")
+        page.wait_for_selector("#third[data-shown='true'] #o-tr-text:not(:empty)", state="visible")
+        assert not axe_run(page, AXE_TAGS)
+    finally:
+        ev.mod("PATCH", "", {"screen_translation": None})
+        page.close()
