@@ -121,3 +121,31 @@ def test_request_move_give_the_floor_with_the_clock_and_withdraw(event: Event, o
     for page in (amina, jonas, lena, chair, screen, overlay):
         assert not_reloaded(page)
     assert watch.problems == []
+
+
+def waiting_request(event: Event, name: str, delegation: str, group: str = "member_state") -> dict[str, Any]:
+    r = event.participant().post(f"/api/events/{event.code}/speakers",
+                                 json={"name": name, "delegation": delegation, "group": group})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_the_chair_drags_the_third_request_to_the_top(event: Event, open_page: Any, watch: Watch) -> None:
+    for name, delegation in (("Amina Diallo", "Senegal"), ("Jonas Berg", "Norway"), ("Lena Roth", "Austria")):
+        waiting_request(event, name, delegation)
+    chair = open_page(f"{event.base}/e/{event.code}/moderate#token={event.moderator_token}", LAPTOP)
+    rows = chair.locator("#spc-list li")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(2)).to_contain_text("Austria")
+    rows.nth(2).locator(".sp-main").drag_to(rows.nth(0).locator(".sp-main"))
+    for i, delegation in enumerate(("Austria", "Senegal", "Norway")):
+        expect(rows.nth(i)).to_contain_text(delegation)
+        expect(rows.nth(i).locator(".sp-pos")).to_have_text(str(i + 1))
+    listed = [s for s in event.mod("GET", "/speakers") if s["status"] == "waiting"]
+    assert [(s["delegation"], s["position"]) for s in listed] == [("Austria", 1), ("Senegal", 2), ("Norway", 3)]
+    rows.nth(1).locator(".sp-main").drag_to(rows.nth(2).locator(".sp-main"))  # and down again: Senegal last
+    expect(rows.nth(2)).to_contain_text("Senegal")
+    listed = [s for s in event.mod("GET", "/speakers") if s["status"] == "waiting"]
+    assert [s["delegation"] for s in listed] == ["Austria", "Norway", "Senegal"]
+    assert not_reloaded(chair)
+    assert watch.problems == []
