@@ -1,6 +1,6 @@
 // The chair's list of speakers (a moderator panel, see static/moderator.js): the order with group, delegation,
 // language and waiting time; move up, down, to the top (buttons, or Alt+arrows / Alt+Home on an entry); give the
-// floor, end, remove; the clock (pause, resume, +1 min); open or close the list; order policy; speaking time.
+// floor, end, remove; drag an entry onto another to take its place; the clock (pause, resume, +1 min); open or close the list; order policy; speaking time.
 import { $, h, reconcile, setText } from "./ui.js";
 import { clock, languageName, nt, t } from "./i18n.js";
 import { confirmable } from "./mod-context.js";
@@ -17,6 +17,7 @@ export function mount(ctx) {
   };
   if (!els.card) return {};
   const rows = new Map();
+  let dragged = null; // the id of the entry being dragged
   let refocus = null; // [id, action] to focus after the next render
 
   async function act(id, action, extra = {}) {
@@ -69,6 +70,39 @@ export function mount(ctx) {
         else if (e.key === "Home") move(cur, 1, n);
         else return;
         e.preventDefault();
+      });
+      // Drag and drop (pointer users; the buttons and Alt+arrows do the same): dropping an entry onto another
+      // moves it to that entry's place.
+      el.draggable = true;
+      el.addEventListener("dragstart", (e) => {
+        if (e.target !== el) return;
+        dragged = Number(el.dataset.id);
+        e.dataTransfer.effectAllowed = "move";
+        e.dataTransfer.setData("text/plain", el.dataset.id);
+        el.dataset.dragging = "true";
+      });
+      el.addEventListener("dragend", () => {
+        dragged = null;
+        delete el.dataset.dragging;
+        for (const r of rows.values()) delete r.dataset.dropTarget;
+      });
+      el.addEventListener("dragover", (e) => {
+        if (dragged === null || dragged === Number(el.dataset.id)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = "move";
+        el.dataset.dropTarget = "true";
+      });
+      el.addEventListener("dragleave", (e) => {
+        if (!el.contains(e.relatedTarget)) delete el.dataset.dropTarget;
+      });
+      el.addEventListener("drop", (e) => {
+        e.preventDefault();
+        delete el.dataset.dropTarget;
+        const from = ctx.live.speakers.get(dragged);
+        const onto = ctx.live.speakers.get(Number(el.dataset.id));
+        dragged = null;
+        if (!from || !onto || from.id === onto.id) return;
+        move(from, onto.position, ordered(ctx.live).waiting.length);
       });
       rows.set(s.id, el);
     }
