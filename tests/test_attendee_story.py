@@ -134,6 +134,26 @@ def test_the_ask_form_posts_and_redirects_back_with_nothing_typed_in_the_address
     assert anon["name"] is None
 
 
+def test_the_floor_request_form_posts_and_the_page_shows_its_place(floor: Floor, event: dict[str, Any]) -> None:
+    code = event["code"]
+    guest = floor.participant()
+    page = guest.get(f"/e/{code}").text
+    assert f'<form id="sp-form" method="post" action="/e/{code}/speak"' in page
+    origin = {"Origin": "http://testserver"}
+    r = guest.post(f"/e/{code}/speak", data={"name": "Amina Diallo", "delegation": "Senegal",
+                                             "group": "member_state"}, headers=origin, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/e/{code}#speakers"
+    assert "Amina" not in r.headers["location"] and "Senegal" not in r.headers["location"]
+    assert "You are number 1 on the list." in guest.get(f"/e/{code}").text
+    listed = guest.get(f"/api/events/{code}/speakers").json()
+    assert [(s["name"], s["delegation"], s["group"]) for s in listed] == [("Amina Diallo", "Senegal", "member_state")]
+    other = floor.participant()
+    refused = other.post(f"/e/{code}/speak", data={"name": "", "delegation": "Chile"}, headers=origin,
+                         follow_redirects=False)
+    assert refused.status_code == 400 and "Please give your name and delegation." in refused.text
+    assert len(guest.get(f"/api/events/{code}/speakers").json()) == 1
+
+
 def test_without_the_script_the_header_does_not_claim_to_connect(floor: Floor, event: dict[str, Any]) -> None:
     page = floor.participant().get(f"/e/{event['code']}").text
     assert "Connecting…" not in page and "Not live: reload for news" in page

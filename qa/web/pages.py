@@ -155,7 +155,8 @@ async def admin(request: Request) -> Response:
     return _render(request, "admin.html")
 
 
-async def attendee(request: Request, refused: str | None = None, kept: dict[str, str] | None = None) -> Response:
+async def attendee(request: Request, refused: str | None = None, kept: dict[str, str] | None = None,
+                   floor_refused: str | None = None) -> Response:
     event = await _event(request)
     await issue(request)
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
@@ -163,7 +164,8 @@ async def attendee(request: Request, refused: str | None = None, kept: dict[str,
     asked = request.query_params.get("asked")
     return _render(request, "attendee.html", for_event=event, event=snap["event"], snapshot=snap, code=event.code,
                    join_url=join_url(request, event.code), asked=asked if asked in ASK_RESULTS else None,
-                   refused=refused, kept=kept or {})
+                   refused=refused, kept=kept or {}, floor_refused=floor_refused,
+                   my_request=next((r for r in snap.get("speakers", []) if r.get("mine")), None))
 
 
 async def moderate(request: Request) -> Response:
@@ -282,12 +284,33 @@ async def ask_form(request: Request) -> Response:
     return RedirectResponse(f"/e/{event.code}?asked={status}#ask", status_code=303)
 
 
+async def floor_form(request: Request) -> Response:
+    """Request the floor as a plain HTML form (before or without the script): 303 back to the page, which shows
+    the request's place; a refusal shows the page again with the reason. Nothing typed goes into the address."""
+    event = await _event(request)
+    raw = await read_body(request.stream(), request.headers, request.app.state.settings.max_body_bytes)
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    body = {k: form[k] for k in ("name", "delegation", "group", "language", "kind") if form.get(k)}
+    try:
+        me = await require_attendee(request, event)
+        await api_routes.limit(request, "speakers", request.app.state.settings.questions_per_minute)
+        await request.app.state.commands.request_floor(event.code, me, body)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        response = await attendee(request, floor_refused=exc.code)
+        response.status_code = status_of(exc)
+        return response
+    return RedirectResponse(f"/e/{event.code}#speakers", status_code=303)
+
+
 routes = [
     Route("/", home),
     Route("/join", join),
     Route("/admin", admin),
     Route("/e/{code}", attendee),
     Route("/e/{code}/ask", ask_form, methods=["POST"]),
+    Route("/e/{code}/speak", floor_form, methods=["POST"]),
     Route("/e/{code}/moderate", moderate),
     Route("/e/{code}/present", present),
     Route("/e/{code}/overlay", overlay),
