@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from qa.settings import Settings
-from qa.web.pages import qr_svg
+from qa.web.pages import qr_document
 from tests.conftest import ADMIN
 from tests.inprocess import Floor
 from tests.serve import FloorProcess
@@ -27,7 +27,7 @@ def test_an_untrusted_host_changes_neither_the_links_nor_the_qr_code(floor: Floo
     assert "evil.example" not in str(listed)
     qr = floor.host.get("/e/panel/qr.svg", headers=EVIL)
     assert qr.status_code == 200
-    assert qr.text == qr_svg("http://testserver/e/panel") != qr_svg("http://evil.example/e/panel")
+    assert qr.text == qr_document("http://testserver/e/panel") != qr_document("http://evil.example/e/panel")
     presenter = floor.host.get("/e/panel/present", headers=EVIL)
     assert presenter.status_code == 200 and "evil.example" not in presenter.text
     assert "testserver/e/panel" in presenter.text
@@ -43,7 +43,7 @@ def test_the_public_url_wins_over_any_host(settings: Settings) -> None:
     with Floor(replace(settings, public_url="https://ask.example.org")) as floor:
         created = floor.host.post("/api/events", json={"title": "Panel", "code": "panel"}, headers={**AUTH, **EVIL})
         assert created.json()["links"]["attendee"] == "https://ask.example.org/e/panel"
-        assert floor.host.get("/e/panel/qr.svg", headers=EVIL).text == qr_svg("https://ask.example.org/e/panel")
+        assert floor.host.get("/e/panel/qr.svg", headers=EVIL).text == qr_document("https://ask.example.org/e/panel")
 
 
 def test_allowed_hosts_refuse_every_other_host(settings: Settings) -> None:
@@ -63,6 +63,6 @@ def test_a_served_floor_builds_links_from_the_address_it_was_reached_on(tmp_path
                              headers={**served.admin(), **EVIL})
         assert created.json()["links"]["attendee"] == f"{served.url}/e/panel"
         qr = httpx.get(f"{served.url}/e/panel/qr.svg", headers=EVIL)
-        assert qr.text == qr_svg(f"{served.url}/e/panel")
+        assert qr.text == qr_document(f"{served.url}/e/panel")
     finally:
         served.stop()

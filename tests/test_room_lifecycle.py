@@ -145,8 +145,10 @@ async def test_rooms_started_and_stopped_with_redis_hanging_leave_no_task(
     rooms: list[Room] = []
     os.kill(pid, signal.SIGSTOP)
     try:
-        await asyncio.gather(*(cycle(hub, f"hang{i % 50}", i, rooms) for i in range(1000)))
+        # 300 at once: three times the pool's 100 connections, so cycles also wait for a connection, yet the
+        # whole test stays bounded by a few command time-outs even on a loaded machine.
+        await asyncio.gather(*(cycle(hub, f"hang{i % 30}", i, rooms) for i in range(300)))
     finally:
         os.kill(pid, signal.SIGCONT)
     await settled(hub, rooms, faults)
-    assert len(rooms) > 600
+    assert len(rooms) > 180

@@ -375,7 +375,7 @@ PATHS: dict[str, Any] = {
         "patch": _op("Edit own question while it is pending (its asker); 409 not_pending after",
                      {**_ok("200", "Question", _ref("Question")), **_errors(*_VOTE_ERRORS)}, body=_ref("EditOwn")),
         "delete": _op("Withdraw own question (its asker); someone else's is 404",
-                      {"204": {"description": "Withdrawn"}, **_errors("404", "429", "503")}),
+                      {"204": {"description": "Withdrawn"}, **_errors("401", "403", "404", "429", "503")}),
     },
     "/api/events/{code}/questions/{qid}/edit": {"parameters": [_code, _qid], "post": _op(
         "Edit own question while it is pending (same as PATCH, for clients without PATCH)",
