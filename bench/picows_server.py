@@ -7,14 +7,12 @@ No auth, no storage: a yardstick, not a product.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
 import orjson
-import uvloop
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
 
-from bench.refhttp import BACKLOG, ContractHTTP, event_code
+from bench.refhttp import BACKLOG, ContractHTTP, event_code, run
 from bench.tally import VoteTally
 
 
@@ -65,8 +63,4 @@ async def main(port: int, http_port: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--http-port", type=int, required=True)
-    args = parser.parse_args()
-    uvloop.run(main(args.port, args.http_port))
+    run(main, __doc__)

@@ -6,13 +6,15 @@ once per participant cookie; the room's tally coalesces them and fans them out h
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import http
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Protocol
 
 import orjson
+import uvloop
 
 from bench.tally import VoteTally
 
@@ -79,3 +81,12 @@ class ContractHTTP:
         server = await asyncio.start_server(self.serve, "127.0.0.1", port, backlog=BACKLOG)
         async with server:
             await server.serve_forever()
+
+
+def run(main: Callable[[int, int], Coroutine[None, None, None]], description: str | None) -> None:
+    """A reference server's command line: `--port` (WebSocket) and `--http-port` (this handler), on uvloop."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--http-port", type=int, required=True)
+    args = parser.parse_args()
+    uvloop.run(main(args.port, args.http_port))
