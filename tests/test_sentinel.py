@@ -184,10 +184,10 @@ async def test_a_sentinel_failover_loses_no_acknowledged_write_with_wait_and_eve
             assert 500 not in load.statuses() and load.statuses() <= {200, 201, 503}, load.statuses()
             missing_votes = []
             for (voter, qid), _ in load.acknowledged("vote"):
-                snapshot = (await http.get(f"{b.url}/api/events/{code}", headers=as_participant(voter))).json()
+                snapshot = await _read(http, f"{b.url}/api/events/{code}", as_participant(voter))
                 if not next(q for q in snapshot["questions"] if q["id"] == qid)["voted"]:
                     missing_votes.append((voter, qid))
-            final = (await http.get(f"{a.url}/api/events/{code}")).json()
+            final = await _read(http, f"{a.url}/api/events/{code}", {})
             present = {q["id"] for q in final["questions"]}
             missing_asks = [data["id"] for _, data in load.acknowledged("ask") if data["id"] not in present]
             refused = sum(1 for r in load.results if r[3] == 503)
@@ -224,3 +224,14 @@ async def test_a_write_is_refused_when_replicas_do_not_confirm_it(redis_server: 
         assert time.monotonic() - started >= 0.2  # it did wait for the replicas
     finally:
         await store.close()
+
+
+async def _read(http: Any, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """A snapshot once storage answers again: a 503 (with Retry-After) is the documented answer mid-failover."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        response = await http.get(url, headers=headers)
+        if response.status_code != 503 or asyncio.get_running_loop().time() > deadline:
+            assert response.status_code == 200, (response.status_code, response.text[:200])
+            return response.json()  # type: ignore[no-any-return]
+        await asyncio.sleep(0.2)
