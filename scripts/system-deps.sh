@@ -1,4 +1,4 @@
-# Sourced by scripts/test and scripts/soak: the system packages the suite needs (Chromium for the browser tests,
+# Sourced by scripts/test and scripts/soak. floor_system_deps: the system packages the suite needs (Chromium for the browser tests,
 # redis-server, nginx) come from Debian's repositories when run as root. Without root or apt, the tests that need
 # them skip with a reason (and fail when CI=true, so CI never passes on a machine that lacks them).
 floor_system_deps() {
@@ -14,5 +14,12 @@ floor_system_deps() {
     else
       echo "$1: missing ${need[*]}; the tests that need them will be skipped (install them to run all)" >&2
     fi
+  fi
+}
+
+# axe-core for the accessibility audits, from package.json (npm, when the machine has it).
+floor_node_deps() {
+  if [ -f package.json ] && command -v npm >/dev/null 2>&1; then
+    npm install --no-audit --no-fund --silent
   fi
 }
