@@ -55,8 +55,11 @@ class RedisBroker(Broker):
         self._listener, _ = await connect(self.url)
         self._closing = False
         self._reader = asyncio.create_task(self._read_forever())
-        with contextlib.suppress(asyncio.TimeoutError):  # start serving even if Redis is down; ready later
-            await asyncio.wait_for(self.connected.wait(), OPEN_WAIT)
+        # Start serving even if Redis is down; ready later. asyncio.timeout, not wait_for: Python 3.11's wait_for
+        # swallows a cancellation that lands in the tick its inner future completes (CPython gh-86296).
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(OPEN_WAIT):
+                await self.connected.wait()
 
     async def close(self) -> None:
         self._closing = True

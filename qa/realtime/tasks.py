@@ -53,8 +53,12 @@ class TaskSet:
         while pending := [t for t in self._tasks if t is not current]:
             for task in pending:
                 task.cancel()
-            # Cancel again until done: a task may swallow one cancellation (Python 3.11's wait_for does when
-            # its inner future completes at the same moment), and waiting on it once would wait forever.
+            # Cancel again until done: a task may swallow one cancellation, and waiting on it once would wait
+            # forever. The known cause: Python 3.10 and 3.11's asyncio.wait_for returns the inner result instead
+            # of raising when the cancellation lands in the tick that result arrives (CPython gh-86296, fixed by
+            # 3.12's rewrite), and redis-py sends every command through wait_for when socket_timeout is set, as
+            # Floor sets it. Floor's own code uses asyncio.timeout; the library's path is not ours to change.
+            # tests/test_tasks.py reproduces the swallow and shows close() still ends such a task.
             await asyncio.wait(pending, timeout=CANCEL_AGAIN_SECONDS)
             self._tasks.difference_update(t for t in pending if t.done())
 
