@@ -1,6 +1,7 @@
 """Attendee load: worker processes each holding a share of the N WebSockets, driven in lock-step by the Fleet.
 
-Each worker connects from many 127.0.0.x source addresses (so ephemeral ports never run out), records
+Each worker connects from many 127.0.0.x source addresses (so ephemeral ports never run out), spreads its
+sockets over the server's instances (client i to port i mod instances), records
 when every one of its reading clients had seen each vote count, and reports its own CPU and event-loop
 lag so an overloaded generator is flagged instead of being mistaken for a slow server.
 """
@@ -31,6 +32,12 @@ SLOW_RCVBUF = 4096  # a paused client's receive window: the server queues after 
 LAG_TICK = 0.01
 
 
+def instance_port(ports: tuple[int, ...], index: int) -> int:
+    """Client `index` of a worker talks to this instance: round robin, so each gets an even share (and of the
+    slow clients too, which are the first of each worker)."""
+    return ports[index % len(ports)]
+
+
 def raise_nofile_limit() -> None:
     """Thousands of sockets per process need the hard RLIMIT_NOFILE, not the soft default."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -40,7 +47,7 @@ def raise_nofile_limit() -> None:
 @dataclass(frozen=True)
 class WorkerSpec:
     host: str
-    port: int
+    ports: tuple[int, ...]  # one per server instance
     code: str
     dialect: str
     clients: int
@@ -52,9 +59,8 @@ class WorkerSpec:
 class Attendee(WebSocketClient):
     """One attendee's socket: keeps the latest count per question and feeds the worker's tracker."""
 
-    def __init__(self, worker: _Worker, dialect: Dialect, slow: bool, since: int | None = None) -> None:
-        super().__init__(f"{worker.spec.host}:{worker.spec.port}", dialect.path(since),
-                         f"http://{worker.spec.host}:{worker.spec.port}")
+    def __init__(self, worker: _Worker, port: int, dialect: Dialect, slow: bool, since: int | None = None) -> None:
+        super().__init__(f"{worker.spec.host}:{port}", dialect.path(since), f"http://{worker.spec.host}:{port}")
         self._worker = worker
         self._dialect = dialect
         self.slow = slow  # stops reading in the slow-consumer window
@@ -131,9 +137,10 @@ class _Worker:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_RCVBUF)
                 sock.setblocking(False)
                 sock.bind((self.spec.sources[index % len(self.spec.sources)], 0))
+                port = instance_port(self.spec.ports, index)  # a reconnect goes back to the same instance
                 async with asyncio.timeout(CONNECT_TIMEOUT):
-                    await loop.sock_connect(sock, (self.spec.host, self.spec.port))
-                    _, attendee = await loop.create_connection(lambda: Attendee(self, dialect, slow, since),
+                    await loop.sock_connect(sock, (self.spec.host, port))
+                    _, attendee = await loop.create_connection(lambda: Attendee(self, port, dialect, slow, since),
                                                                sock=sock)
                     await attendee.ready
                 self.attendees.append(attendee)
@@ -275,7 +282,7 @@ class Fleet:
     """The attendee workers of one run, spread evenly; the main process talks to all of them at once."""
 
     host: str
-    port: int
+    ports: tuple[int, ...]
     code: str
     dialect: str
     clients: int
@@ -291,7 +298,7 @@ class Fleet:
         for index in range(self.workers):
             share = self._share(index)
             sources = tuple(f"127.0.{index + 2}.{host}" for host in range(2, 252))
-            spec = WorkerSpec(self.host, self.port, self.code, self.dialect, share,
+            spec = WorkerSpec(self.host, self.ports, self.code, self.dialect, share,
                               math.ceil(share * self.slow_fraction), sources, deadline)
             parent, child = context.Pipe()
             process = context.Process(target=worker_main, args=(child, spec), daemon=True)

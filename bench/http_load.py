@@ -4,6 +4,9 @@ Every vote comes from a distinct (participant, question) pair: participants are 
 attendees get theirs when they open the event (`GET /api/events/{code}`), because Floor refuses a write
 without a participant cookie and mints none on it. Servers that set no cookie on that read (the comparison
 servers) get votes without one and mint a participant per vote, as before.
+
+A server of several instances gets the votes round robin over their bases (vote i to instance i mod instances),
+with participants minted on the first: the instances share the key that signs the cookie, as deployed.
 """
 
 from __future__ import annotations
@@ -33,9 +36,14 @@ VOTER_CONNECTIONS = 256  # open loop: enough that a slow server, not the pool, m
 LOAD_ERRORS = (OSError, EOFError, TimeoutError, asyncio.LimitOverrunError, ValueError, KeyError)
 
 
-def _pool(spec: VoterSpec | ThroughputSpec, size: int) -> KeepAlivePool:
-    host, _, port = spec.base.removeprefix("http://").partition(":")
-    return KeepAlivePool(host, int(port), spec.sources, size)
+def _pool(base: str, sources: tuple[str, ...], size: int) -> KeepAlivePool:
+    host, _, port = base.removeprefix("http://").partition(":")
+    return KeepAlivePool(host, int(port), sources, size)
+
+
+def _pools(bases: tuple[str, ...], sources: tuple[str, ...], size: int) -> list[KeepAlivePool]:
+    """One pool per instance, `size` connections in all (at least one each)."""
+    return [_pool(base, sources, max(1, size // len(bases))) for base in bases]
 
 
 def _check(response: httpx.Response, expected: int, what: str) -> dict[str, Any]:
@@ -91,7 +99,7 @@ def cookie_for(cookies: list[bytes], index: int, questions: int) -> bytes:
 
 @dataclass(frozen=True)
 class VoterSpec:
-    base: str
+    bases: tuple[str, ...]  # one per server instance
     code: str
     qids: tuple[str, ...]
     rate: float
@@ -107,9 +115,9 @@ def voter_main(conn: Connection, spec: VoterSpec) -> None:
 
 
 async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
-    pool = _pool(spec, VOTER_CONNECTIONS)
+    pools = _pools(spec.bases, spec.sources, VOTER_CONNECTIONS)
     total = round(spec.rate * spec.seconds)
-    cookies = await mint_cookies(spec.base, spec.code, -(-total // len(spec.qids)))
+    cookies = await mint_cookies(spec.bases[0], spec.code, -(-total // len(spec.qids)))
     conn.send("ready")
     if not conn.poll(max(0.0, spec.deadline - time.monotonic())):
         return
@@ -124,6 +132,7 @@ async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
         sent = time.monotonic()
         lags.append(sent - due)
         try:
+            pool = pools[index % len(pools)]
             status, body = await pool.post(f"/api/events/{spec.code}/questions/{qid}/vote", b"{}",
                                            cookie_for(cookies, index, len(spec.qids)))
             acked = time.monotonic()
@@ -150,7 +159,8 @@ async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
         statuses["unanswered"] = len(pending)
     cpu = time.process_time() - cpu_start
     wall = time.monotonic() - start_at
-    pool.close()
+    for pool in pools:
+        pool.close()
     acks = [r for r in records if r is not None]
     lag = Summary.of(lags)
     conn.send({
@@ -167,7 +177,7 @@ async def _vote_open_loop(conn: Connection, spec: VoterSpec) -> None:
 
 @dataclass(frozen=True)
 class ThroughputSpec:
-    base: str
+    bases: tuple[str, ...]
     code: str
     qids: tuple[str, ...]
     concurrency: int
@@ -183,14 +193,15 @@ def throughput_main(conn: Connection, spec: ThroughputSpec) -> None:
 
 
 async def _vote_closed_loop(conn: Connection, spec: ThroughputSpec) -> None:
-    pool = _pool(spec, spec.concurrency)
-    cookies = await mint_cookies(spec.base, spec.code, -(-spec.max_requests // len(spec.qids)))
+    pools = _pools(spec.bases, spec.sources, spec.concurrency)
+    cookies = await mint_cookies(spec.bases[0], spec.code, -(-spec.max_requests // len(spec.qids)))
     statuses: dict[str, int] = {}
     budget = [spec.max_requests]
     started, cpu_start = time.monotonic(), time.process_time()
     stop_at = started + spec.seconds
 
     async def hammer(offset: int) -> None:
+        pool = pools[offset % len(pools)]  # each connection keeps to one instance: half of them to each of two
         sent = 0
         while time.monotonic() < stop_at and budget[0] > 0:
             budget[0] -= 1
@@ -207,5 +218,6 @@ async def _vote_closed_loop(conn: Connection, spec: ThroughputSpec) -> None:
     await asyncio.gather(*(hammer(i) for i in range(spec.concurrency)))
     wall = time.monotonic() - started
     cpu = time.process_time() - cpu_start
-    pool.close()
+    for pool in pools:
+        pool.close()
     conn.send({"statuses": statuses, "seconds": wall, "cpu_s": cpu})

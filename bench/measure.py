@@ -17,18 +17,23 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _tree(pid: int) -> list[int]:
-    """The process and its descendants: a server that forks workers is still one server."""
-    try:
-        return [pid] + [child.pid for child in psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
+def _members(pids: tuple[int, ...]) -> list[int]:
+    """The processes and their descendants, each once: a server that forks workers, or runs as several
+    instances, is still one server."""
+    members: dict[int, None] = {}
+    for pid in pids:
+        try:
+            children = psutil.Process(pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+        members.update(dict.fromkeys([pid, *(child.pid for child in children)]))
+    return list(members)
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime+stime of the process tree, from /proc/PID/stat."""
+def cpu_seconds(*pids: int) -> float:
+    """utime+stime summed over the process trees, from /proc/PID/stat."""
     total = 0
-    for member in _tree(pid):
+    for member in _members(pids):
         try:
             with open(f"/proc/{member}/stat", "rb") as fh:
                 fields = fh.read().rsplit(b")", 1)[1].split()
@@ -38,10 +43,10 @@ def cpu_seconds(pid: int) -> float:
     return total / _TICKS
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of the process tree, from /proc/PID/statm."""
+def rss_bytes(*pids: int) -> int:
+    """Resident set size summed over the process trees, from /proc/PID/statm."""
     total = 0
-    for member in _tree(pid):
+    for member in _members(pids):
         try:
             with open(f"/proc/{member}/statm", "rb") as fh:
                 total += int(fh.read().split()[1]) * _PAGE

@@ -1,6 +1,10 @@
 """Turns runs into the printed tables (absolute value, x bare, x picows, x socketio) and the JSON file in
 bench/results/.
 
+Redis's own CPU is a figure of its own, divided by the references' server CPU for the same unit: what one
+Redis costs next to what a whole reference server spends on the job. A flavour of several instances is
+also set against its one-instance twin (`floor-redis-x2` against `floor-redis`).
+
 A figure from a generator-bound or host-busy window is withheld from the tables (kept in the JSON): it
 would describe the load generator or the neighbours, not the server.
 """
@@ -23,6 +27,7 @@ import psutil
 
 from bench.plan import Plan
 from bench.runner import PROBE_FLOOR_ENV, CellRun, ThroughputRun, Window
+from bench.servers import FLAVOURS
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REFERENCES = ("bare", "picows", "socketio")
@@ -40,6 +45,7 @@ class Figure:
     value: Callable[[Any], float | None]
     window: Callable[[Any], Measured | None] | None = None  # whose generator must not have been the bottleneck
     ratios: bool = True
+    per: str | None = None  # ratios divide by the references' value of this figure (default: the same figure)
 
 
 def _peak(window: Window | None) -> int | None:
@@ -86,6 +92,8 @@ def _slow(run: CellRun) -> Window | None:
 CELL_FIGURES = (
     Figure("server CPU s / 1k delivered updates",
            lambda r: r.normal.cpu_per_1k_updates if r.normal else None, _normal),
+    Figure("redis CPU s / 1k delivered updates", lambda r: r.normal.redis_cpu_per_1k_updates if r.normal else None,
+           _normal, per="server CPU s / 1k delivered updates"),
     Figure("vote -> last client p50 ms", _latency(_normal, "p50"), _normal),
     Figure("vote -> last client p99 ms", _latency(_normal, "p99"), _normal),
     Figure("vote -> last client max ms", _latency(_normal, "max"), _normal),
@@ -113,9 +121,28 @@ _SLOW_FIGURES = next(i for i, figure in enumerate(CELL_FIGURES) if figure.label.
 PROBE_FIGURES = (
     Figure("HTTP votes/s (closed loop)", lambda p: p.votes_per_s, lambda p: p),
     # the server's own CPU per answered vote: valid whichever side ran out of CPU first
-    Figure("server CPU ms / vote",
-           lambda p: p.server_cpu_s / p.statuses["200"] * 1000 if p.statuses.get("200") else None),
+    Figure("server CPU ms / vote", lambda p: p.cpu_ms_per_vote),
+    Figure("redis CPU ms / vote", lambda p: p.redis_cpu_ms_per_vote, per="server CPU ms / vote"),
 )
+
+# what the one-instance twin of a scaled-out flavour is compared on (x2 / x1)
+SCALE_FIGURES = ("server CPU s / 1k delivered updates", "redis CPU s / 1k delivered updates",
+                 "vote -> last client p99 ms", "votes lost (never reached all) %", "RSS / client idle KiB",
+                 "HTTP votes/s (closed loop)", "server CPU ms / vote", "redis CPU ms / vote")
+
+
+def scale_out(flavours: list[str]) -> dict[str, dict[str, Any]]:
+    """Each measured flavour of several instances, with its one-instance twin when that was measured too."""
+    out = {}
+    for name in flavours:
+        flavour = FLAVOURS.get(name)
+        if flavour is None or flavour.instances == 1:
+            continue
+        shape = (flavour.module, flavour.redis, flavour.dialect)
+        twin = next((other.name for other in FLAVOURS.values()
+                     if other.instances == 1 and (other.module, other.redis, other.dialect) == shape), None)
+        out[name] = {"instances": flavour.instances, "against": twin if twin in flavours else None}
+    return out
 
 
 def _number(value: float) -> str:
@@ -124,44 +151,77 @@ def _number(value: float) -> str:
         else f"{value:.3g}"
 
 
-def _aggregate(runs: list[Any], figure: Figure) -> tuple[float | None, str]:
-    """Median over repeats that measured the server; otherwise why there is no value."""
+def _aggregate(runs: list[Any], figure: Figure) -> tuple[float | None, str, float | None]:
+    """(median over repeats that measured the server, or None and why not; median over every run that has a
+    value, withheld or not: the JSON keeps it for arithmetic that states where it came from)."""
     if runs and all(run.error for run in runs):
-        return None, "error"
-    values, withheld = [], "n/a"
+        return None, "error", None
+    values, raw, withheld = [], [], "n/a"
     for run in runs:
-        if run.error:
+        if run.error or (value := figure.value(run)) is None:
             continue
+        raw.append(value)
         window = figure.window(run) if figure.window else None
         if window is not None and window.disturbed:
             withheld = "host-busy"
         elif window is not None and window.generator_bound:
             withheld = "gen-bound"
-        elif (value := figure.value(run)) is not None:
+        else:
             values.append(value)
+    median_raw = statistics.median(raw) if raw else None
     if values:
-        return statistics.median(values), ""
-    return None, withheld
+        return statistics.median(values), "", median_raw
+    return None, withheld, median_raw
 
 
 def _table(title: str, figures: tuple[Figure, ...],
            runs_by_flavour: dict[str, list[Any]]) -> tuple[str, list[dict[str, Any]]]:
-    lines = [title, f"{'figure':38} {'flavour':12} {'value':>10} {'x bare':>8} {'x picows':>8} {'x socketio':>10}"]
+    lines = [title, f"{'figure':38} {'flavour':14} {'value':>10} {'x bare':>8} {'x picows':>8} {'x socketio':>10}"]
     rows = []
+    values = {figure.label: {name: _aggregate(runs, figure) for name, runs in runs_by_flavour.items()}
+              for figure in figures}
     for figure in figures:
-        values = {name: _aggregate(runs, figure) for name, runs in runs_by_flavour.items()}
-        for index, (name, (value, why)) in enumerate(values.items()):
+        per = values.get(figure.per or figure.label, {})
+        for index, (name, (value, why, raw)) in enumerate(values[figure.label].items()):
             ratios = {}
             for reference in REFERENCES:
-                base = values.get(reference, (None, ""))[0]
+                base = per.get(reference, (None, "", None))[0]
                 ratios[reference] = value / base if figure.ratios and value is not None and base else None
             cells = [_number(value) if value is not None else why] + [
                 f"{ratios[ref]:.2f}" if ratios[ref] is not None else "-" for ref in REFERENCES]
-            lines.append(f"{figure.label if index == 0 else '':38} {name:12} {cells[0]:>10} {cells[1]:>8} "
+            lines.append(f"{figure.label if index == 0 else '':38} {name:14} {cells[0]:>10} {cells[1]:>8} "
                          f"{cells[2]:>8} {cells[3]:>10}")
             rows.append({"figure": figure.label, "flavour": name, "value": value, "withheld": why or None,
-                         **{f"x_{ref}": ratios[ref] for ref in REFERENCES}})
+                         "raw": raw, **{f"x_{ref}": ratios[ref] for ref in REFERENCES}})
     return "\n".join(lines), rows
+
+
+def _scale_table(rows: list[dict[str, Any]], scaled: dict[str, dict[str, Any]]) -> str | None:
+    """Each scaled-out flavour against its one-instance twin, figure by figure (x2 / x1)."""
+    index = {(_key(row["cell"]), row["flavour"], row["figure"]): row for row in rows}
+    lines = []
+    for name, about in scaled.items():
+        twin = about["against"]
+        if twin is None:
+            continue
+        lines.append(f"{'figure':38} {'cell':16} {twin:>14} {name:>16} {'ratio':>8}")
+        for cell in dict.fromkeys(_key(row["cell"]) for row in rows):
+            for label in SCALE_FIGURES:
+                one, many = index.get((cell, twin, label)), index.get((cell, name, label))
+                if one is None or many is None:
+                    continue
+                shown = [_number(row["value"]) if row["value"] is not None else row["withheld"] or "n/a"
+                         for row in (one, many)]
+                ratio = f"{many['value'] / one['value']:.2f}" if many["value"] is not None and one["value"] else "-"
+                where = f"N={cell[0]} R={cell[1]}/s" if cell else "probe"
+                lines.append(f"{label:38} {where:16} {shown[0]:>14} {shown[1]:>16} {ratio:>8}")
+    if not lines:
+        return None
+    return "== Instances add up: each scaled-out flavour against one instance on the same Redis ==\n" + "\n".join(lines)
+
+
+def _key(cell: dict[str, int] | None) -> tuple[int, int] | None:
+    return (cell["clients"], cell["rate"]) if cell else None
 
 
 def _notes(cells: list[CellRun], probes: list[ThroughputRun]) -> list[str]:
@@ -239,10 +299,19 @@ def render(plan: Plan, cells: list[CellRun], probes: list[ThroughputRun],
                               PROBE_FIGURES, by_flavour_probe)
     sections.append(text)
     rows += [{"cell": None, **row} for row in probe_rows]
+    scaled = _scaled(cells, probes)
+    if (scale_text := _scale_table(rows, scaled)) is not None:
+        sections.append(scale_text)
     notes = _notes(cells, probes) + [f"{name}: skipped, {reason}" for name, reason in skipped.items()]
     sections.append("Notes (values are medians over rounds; ratios are value / reference, lower is better except "
-                    "votes/s):\n" + "\n".join("- " + note for note in notes))
+                    "votes/s; Redis's CPU is divided by the reference server's CPU for the same unit):\n"
+                    + "\n".join("- " + note for note in notes))
     return "\n\n".join(sections), rows
+
+
+def _scaled(cells: list[CellRun], probes: list[ThroughputRun]) -> dict[str, dict[str, Any]]:
+    runs: list[CellRun | ThroughputRun] = [*cells, *probes]
+    return scale_out(list(dict.fromkeys(run.flavour for run in runs)))
 
 
 def _machine() -> dict[str, Any]:
@@ -263,6 +332,7 @@ def write_json(plan: Plan, cells: list[CellRun], probes: list[ThroughputRun], sk
     path = RESULTS_DIR / time.strftime("bench-%Y%m%d-%H%M%S.json")
     document = {
         "plan": dataclasses.asdict(plan), "machine": _machine(), "skipped": skipped, "figures": rows,
+        "scale_out": _scaled(cells, probes),
         "cells": [dataclasses.asdict(run) for run in cells],
         "probes": [{**dataclasses.asdict(probe), "votes_per_s": probe.votes_per_s} for probe in probes],
     }

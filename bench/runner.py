@@ -47,8 +47,8 @@ class Window:
     latency_ms: Summary | None  # vote acknowledged -> its count reached the last reading client
     http_ms: Summary | None  # scheduled send -> acknowledgement
     lost: int  # sent votes not both acknowledged (200) and seen by every reading client in time
-    server_cpu_s: float
-    redis_cpu_s: float | None
+    server_cpu_s: float  # every instance's utime+stime, summed
+    redis_cpu_s: float | None  # redis-server's own utime+stime (Redis flavours), not in server_cpu_s
     rss_series: list[tuple[float, int]]
     host_busy: float  # fraction of all cores busy, server and generator together
     other_load: float  # cores used by processes that are neither the server nor the generator
@@ -60,6 +60,12 @@ class Window:
     @property
     def cpu_per_1k_updates(self) -> float | None:
         return self.server_cpu_s / self.deliveries * 1000 if self.deliveries else None
+
+    @property
+    def redis_cpu_per_1k_updates(self) -> float | None:
+        if self.redis_cpu_s is None or not self.deliveries:
+            return None
+        return self.redis_cpu_s / self.deliveries * 1000
 
 
 @dataclass
@@ -102,6 +108,16 @@ class ThroughputRun:
     def votes_per_s(self) -> float | None:
         return self.statuses.get("200", 0) / self.seconds if self.seconds else None
 
+    @property
+    def cpu_ms_per_vote(self) -> float | None:
+        return self.server_cpu_s / self.statuses["200"] * 1000 if self.statuses.get("200") else None
+
+    @property
+    def redis_cpu_ms_per_vote(self) -> float | None:
+        if self.redis_cpu_s is None or not self.statuses.get("200"):
+            return None
+        return self.redis_cpu_s / self.statuses["200"] * 1000
+
 
 def _spawn(target: Callable[[Connection, Any], None], spec: Any) -> tuple[multiprocessing.process.BaseProcess,
                                                                            Connection]:
@@ -127,7 +143,8 @@ def _reap(process: multiprocessing.process.BaseProcess) -> None:
 
 
 def _server_cpu(server: Running) -> tuple[float, float | None]:
-    return cpu_seconds(server.pid), cpu_seconds(server.redis_pid) if server.redis_pid else None
+    """(all instances' CPU together, redis-server's own CPU or None): the server is all of its instances."""
+    return cpu_seconds(*server.pids), cpu_seconds(server.redis_pid) if server.redis_pid else None
 
 
 def _last_arrivals(acks: list[tuple[str, int, float]],
@@ -172,7 +189,7 @@ def _disturbed(other_load: float) -> str | None:
 
 def _window(server: Running, fleet: Fleet, code: str, qids: list[str], rate: int, seconds: float,
             pause: bool) -> Window:
-    spec = VoterSpec(server.http_base, code, tuple(qids), rate, seconds, VOTER_SOURCES,
+    spec = VoterSpec(server.http_bases, code, tuple(qids), rate, seconds, VOTER_SOURCES,
                      deadline=time.monotonic() + seconds + 120)
     voter, pipe = _spawn(voter_main, spec)
     try:
@@ -185,7 +202,7 @@ def _window(server: Running, fleet: Fleet, code: str, qids: list[str], rate: int
         drain_until = started + seconds + 60  # replaced by the real drain once the voter reports
         votes: dict[str, Any] | None = None
         while time.monotonic() < drain_until:
-            series.append((time.monotonic() - started, rss_bytes(server.pid)))
+            series.append((time.monotonic() - started, rss_bytes(*server.pids)))
             if votes is None and pipe.poll(SAMPLE_EVERY):
                 votes = pipe.recv()
                 drain_until = time.monotonic() + DRAIN_S
@@ -221,11 +238,11 @@ def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, st
     """Connect N attendees, then an all-reading window and, in slow cells, a window with 5% slow consumers."""
     cell = run.cell
     with running(flavour, floor_env) as server:
-        code, qids = set_up_event(server.http_base, ADMIN_TOKEN)
-        run.baseline_rss = rss_bytes(server.pid)
+        code, qids = set_up_event(server.http_bases[0], ADMIN_TOKEN)  # the others see it through Redis
+        run.baseline_rss = rss_bytes(*server.pids)
         connect_budget = 30 + cell.clients * CONNECT_BUDGET_PER_CLIENT
         lifetime = connect_budget + plan.settle_s + plan.window_s + plan.slow_window_s + 600
-        fleet = Fleet("127.0.0.1", server.ws_port, code, flavour.dialect, cell.clients, plan.workers,
+        fleet = Fleet("127.0.0.1", server.ws_ports, code, flavour.dialect, cell.clients, plan.workers,
                       plan.slow_fraction, lifetime)
         try:
             fleet.ask("hello", 60)
@@ -239,7 +256,7 @@ def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, st
             if not run.clients_connected:
                 raise BenchError(f"no attendee could connect: {run.connect_errors}")
             time.sleep(plan.settle_s)
-            run.idle_rss = rss_bytes(server.pid)
+            run.idle_rss = rss_bytes(*server.pids)
             run.normal = _window(server, fleet, code, qids, cell.rate, plan.window_s, pause=False)
             if cell in plan.slow_cells:
                 run.slow_clients = fleet.slow_clients
@@ -261,8 +278,8 @@ def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, st
 def run_throughput(run: ThroughputRun, flavour: Flavour, plan: Plan, floor_env: dict[str, str]) -> None:
     """Closed loop: a few keep-alive clients vote back to back for a bounded time, no attendees connected."""
     with running(flavour, {**PROBE_FLOOR_ENV, **floor_env}) as server:
-        code, qids = set_up_event(server.http_base, ADMIN_TOKEN)
-        spec = ThroughputSpec(server.http_base, code, tuple(qids), plan.throughput_clients, plan.throughput_s,
+        code, qids = set_up_event(server.http_bases[0], ADMIN_TOKEN)
+        spec = ThroughputSpec(server.http_bases, code, tuple(qids), plan.throughput_clients, plan.throughput_s,
                               VOTER_SOURCES, max_requests=int(plan.throughput_s * 50_000))
         process, pipe = _spawn(throughput_main, spec)
         try:

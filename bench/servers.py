@@ -1,7 +1,9 @@
 """The servers under test: each run starts a fresh subprocess on a free loopback port and stops it after.
 
-Floor runs exactly as deployed (`python -m qa serve`); its Redis variant gets a private `redis-server`
-on a free port with persistence off, never the default 6379.
+Floor runs exactly as deployed (`python -m qa serve`); its Redis variants get a private `redis-server`
+on a free port with persistence off, never the default 6379. `floor-redis-x2` starts two Floor processes on
+that one Redis, each on its own port, as docs/deploy.md scales out; the load generator splits its sockets
+and votes between the two ports itself, so no proxy sits in between.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import httpx
 from bench import BenchError
 
 ADMIN_TOKEN = "bench-admin-token"
+SECRET_KEY = "bench-secret-key"  # every instance must share it (docs/deploy.md): a cookie minted by one is valid on all
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +39,11 @@ class Flavour:
     dialect: str  # how attendees' sockets are framed: "json" (Floor's contract) or "engineio"
     module: str
     redis: bool = False
+    instances: int = 1  # server processes sharing the one Redis; the generator splits its load evenly over them
+
+    def __post_init__(self) -> None:
+        if self.instances > 1 and not (self.redis and self.module == "qa"):
+            raise ValueError(f"{self.name}: only Floor on Redis runs as several instances")
 
     @property
     def separate_http(self) -> bool:
@@ -66,18 +74,39 @@ FLAVOURS = {f.name: f for f in (
     Flavour("socketio", "engineio", "bench.socketio_server"),
     Flavour("floor", "json", "qa"),
     Flavour("floor-redis", "json", "qa", redis=True),
+    Flavour("floor-redis-x2", "json", "qa", redis=True, instances=2),
 )}
 
 
 @dataclass(frozen=True)
-class Running:
-    """A started server: where to reach it, and which processes to measure."""
+class Instance:
+    """One started server process and where to reach it."""
 
-    flavour: Flavour
     pid: int
     ws_port: int
     http_base: str
+
+
+@dataclass(frozen=True)
+class Running:
+    """A started server (one or more instances): where to reach it, and which processes to measure."""
+
+    flavour: Flavour
+    instances: tuple[Instance, ...]
     redis_pid: int | None
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        """Every server process: CPU and RSS are summed over them, the server being all of its instances."""
+        return tuple(instance.pid for instance in self.instances)
+
+    @property
+    def ws_ports(self) -> tuple[int, ...]:
+        return tuple(instance.ws_port for instance in self.instances)
+
+    @property
+    def http_bases(self) -> tuple[str, ...]:
+        return tuple(instance.http_base for instance in self.instances)
 
 
 def free_port() -> int:
@@ -98,9 +127,12 @@ def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
                                 stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every process at once (instances shut down side by side), then wait; SIGKILL the stragglers."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
         try:
             process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -139,40 +171,55 @@ def _healthy(base: str) -> bool:
         return False
 
 
+def _tails(logs: list[tuple[str, Path]]) -> str:
+    return "\n".join(f"{what} log, last lines:\n{_tail(log)}" for what, log in logs)
+
+
 @contextmanager
 def running(flavour: Flavour, floor_env: dict[str, str]) -> Iterator[Running]:
-    """Start `flavour` (and its Redis) with a throw-away data dir; always stop everything after."""
-    processes: list[subprocess.Popen[bytes]] = []
+    """Start `flavour` (and its Redis) with throw-away data dirs; always stop everything after."""
+    redis_processes: list[subprocess.Popen[bytes]] = []
+    servers: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix=f"bench-{flavour.name}-") as scratch:
         workdir = Path(scratch)
         try:
-            env = {**os.environ, "FLOOR_DATA_DIR": str(workdir / "data"), "FLOOR_ADMIN_TOKEN": ADMIN_TOKEN}
+            env = {**os.environ, "FLOOR_ADMIN_TOKEN": ADMIN_TOKEN, "FLOOR_SECRET_KEY": SECRET_KEY}
             if flavour.module == "qa":
                 # the load's participants are minted up front from a few local addresses: lift the per-address
-                # bucket (a venue's limit, not a benchmark's), the votes themselves are limited as usual
-                env.update({"FLOOR_MINT_BURST": "100000000", "FLOOR_MINT_PER_MINUTE": "100000000"})
+                # bucket (a venue's limit, not a benchmark's), the votes themselves are limited as usual; no
+                # drain before stopping (nothing routes to a benchmark server, and it would add a second a run)
+                env.update({"FLOOR_MINT_BURST": "100000000", "FLOOR_MINT_PER_MINUTE": "100000000",
+                            "FLOOR_DRAIN_SECONDS": "0"})
                 env.update(floor_env)
             redis_pid = None
             if flavour.redis:
                 redis_port, redis_log = free_port(), workdir / "redis.log"
                 redis = _spawn(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                                 "--appendonly", "no"], env, redis_log)
-                processes.append(redis)
+                redis_processes.append(redis)
                 _wait_until(lambda: _redis_answers(redis_port), redis, redis_log, "redis-server")
                 env["FLOOR_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
                 redis_pid = redis.pid
-            port = free_port()
-            http_port = free_port() if flavour.separate_http else port
-            base, log = f"http://127.0.0.1:{http_port}", workdir / "server.log"
-            server = _spawn(flavour.command(port, http_port), env, log)
-            processes.append(server)
-            _wait_until(lambda: _healthy(base), server, log, f"{flavour.name} server")
+            instances, logs = [], []
+            for number in range(flavour.instances):  # spawned together, so they start side by side
+                port = free_port()
+                http_port = free_port() if flavour.separate_http else port
+                what = flavour.name if flavour.instances == 1 else f"{flavour.name} instance {number + 1}"
+                log = workdir / f"server-{number + 1}.log"
+                server = _spawn(flavour.command(port, http_port),
+                                {**env, "FLOOR_DATA_DIR": str(workdir / f"data-{number + 1}")}, log)
+                servers.append(server)
+                instances.append(Instance(server.pid, port, f"http://127.0.0.1:{http_port}"))
+                logs.append((what, log))
+            for server, instance, (what, log) in zip(servers, instances, logs, strict=True):
+                _wait_until(lambda base=instance.http_base: _healthy(base), server, log, f"{what} server")
             try:
-                yield Running(flavour, server.pid, port, base, redis_pid)
+                yield Running(flavour, tuple(instances), redis_pid)
             except BenchError as exc:  # the server's own words usually say why
-                raise BenchError(f"{exc}\n{flavour.name} server log, last lines:\n{_tail(log)}") from exc
-            if server.poll() is not None:
-                raise BenchError(f"{flavour.name} server died during the run:\n{_tail(log)}")
+                raise BenchError(f"{exc}\n{_tails(logs)}") from exc
+            for server, (what, log) in zip(servers, logs, strict=True):
+                if server.poll() is not None:
+                    raise BenchError(f"{what} server died during the run:\n{_tail(log)}")
         finally:
-            for process in reversed(processes):
-                _stop(process)
+            _stop(servers)  # the servers first, then the Redis they would otherwise reconnect to
+            _stop(redis_processes)
