@@ -15,10 +15,12 @@ from bench import __main__ as bench_main
 from bench import report, tables
 from bench.generator import instance_port
 from bench.measure import Summary, cpu_seconds, rss_bytes
-from bench.plan import QUICK, Cell
+from bench.plan import QUICK
 from bench.runner import CellRun, ThroughputRun, Window
 from bench.servers import ADMIN_TOKEN, FLAVOURS, Flavour, running
 from tests.conftest import need_binary
+
+X = tables.TIMES  # the docs' multiplication sign
 
 CELL = QUICK.cells[0]
 
@@ -135,10 +137,10 @@ def test_redis_cpu_is_its_own_figure_divided_by_the_reference_servers_cpu() -> N
 def test_tables_render_the_two_instance_flavour_its_redis_cpu_and_the_projected_ceiling() -> None:
     text = tables.render(_document())
     assert "| 500 | 50 | **floor-redis-x2** |" in text
-    assert "Redis CPU s / 1k updates (×bare server)" in text
-    assert "| floor-redis-x2 | 533 (×0.267) |" in text  # votes/s with its ratio to the bare server
-    assert "| votes/s probe | votes/s | 333 | 533 | ×1.60 |" in text  # two instances against one
-    assert "| N=500 R=50/s | CPU s / 1k updates, all instances | 0.02 | 0.025 | ×1.25 |" in text
+    assert f"Redis CPU s / 1k updates ({X}bare server)" in text
+    assert f"| floor-redis-x2 | 533 ({X}0.267) |" in text  # votes/s with its ratio to the bare server
+    assert f"| votes/s probe | votes/s | 333 | 533 | {X}1.60 |" in text  # two instances against one
+    assert f"| N=500 R=50/s | CPU s / 1k updates, all instances | 0.02 | 0.025 | {X}1.25 |" in text
     # ceiling: Redis 0.25 ms/vote -> 4,000 votes/s; an instance 1 ms/vote -> 1,000/s; so 4 instances by votes,
     # 0.025 / 0.005 = 5 by fan-out; 1000 / (0.025 x 10) = 4,000 attendees each; the smaller bound wins
     ceiling = tables.ceiling(_document())
