@@ -53,8 +53,11 @@ def _check(response: httpx.Response, expected: int, what: str) -> dict[str, Any]
     return body
 
 
-def set_up_event(base: str, admin_token: str) -> tuple[str, list[str]]:
-    """Create a post-moderated event and ask QUESTIONS questions, each from a new participant."""
+def set_up_event(bases: tuple[str, ...], admin_token: str) -> tuple[str, list[str]]:
+    """Create a post-moderated event and ask QUESTIONS questions, each from a new participant, round robin over the
+    instances: Floor loads its language model in the background at start and a question waits for it, so after
+    this every instance is warm and its memory baseline taken next is not a model half loaded."""
+    base = bases[0]
     with httpx.Client(base_url=base, timeout=SETUP_TIMEOUT, headers={"Origin": base}) as admin:
         event = _check(admin.post("/api/events", json={"title": "Benchmark", "moderation": "post"},
                                   headers={"Authorization": f"Bearer {admin_token}"}), 201, "create event")
@@ -63,7 +66,8 @@ def set_up_event(base: str, admin_token: str) -> tuple[str, list[str]]:
         for number in range(QUESTIONS):
             admin.cookies.clear()
             admin.get(f"/api/events/{code}")  # a new participant, as an attendee opening the event
-            question = _check(admin.post(f"/api/events/{code}/questions",
+            through = bases[number % len(bases)]  # the instances share the cookie's key and the event (Redis)
+            question = _check(admin.post(f"{through}/api/events/{code}/questions", headers={"Origin": through},
                                          json={"text": f"Benchmark question {number + 1}?"}), 201, "ask")
             if question.get("status", "approved") != "approved":  # moderation ignored: approve explicitly
                 _check(admin.post(f"/api/events/{code}/questions/{question['id']}/moderate",
@@ -195,6 +199,10 @@ def throughput_main(conn: Connection, spec: ThroughputSpec) -> None:
 async def _vote_closed_loop(conn: Connection, spec: ThroughputSpec) -> None:
     pools = _pools(spec.bases, spec.sources, spec.concurrency)
     cookies = await mint_cookies(spec.bases[0], spec.code, -(-spec.max_requests // len(spec.qids)))
+    conn.send("ready")  # minting is setup: the server's CPU is measured from the go on
+    if not conn.poll(SETUP_TIMEOUT * 6):
+        return
+    conn.recv()
     statuses: dict[str, int] = {}
     budget = [spec.max_requests]
     started, cpu_start = time.monotonic(), time.process_time()

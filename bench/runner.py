@@ -132,7 +132,10 @@ def _spawn(target: Callable[[Connection, Any], None], spec: Any) -> tuple[multip
 def _receive(pipe: Connection, timeout: float, what: str) -> Any:
     if not pipe.poll(timeout):
         raise BenchError(f"{what} did not answer within {timeout:.0f}s")
-    return pipe.recv()
+    try:
+        return pipe.recv()
+    except EOFError:  # it died (its traceback is on stderr): this run failed, the others still run and report
+        raise BenchError(f"{what} exited without answering") from None
 
 
 def _reap(process: multiprocessing.process.BaseProcess) -> None:
@@ -238,7 +241,7 @@ def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, st
     """Connect N attendees, then an all-reading window and, in slow cells, a window with 5% slow consumers."""
     cell = run.cell
     with running(flavour, floor_env) as server:
-        code, qids = set_up_event(server.http_bases[0], ADMIN_TOKEN)  # the others see it through Redis
+        code, qids = set_up_event(server.http_bases, ADMIN_TOKEN)
         run.baseline_rss = rss_bytes(*server.pids)
         connect_budget = 30 + cell.clients * CONNECT_BUDGET_PER_CLIENT
         lifetime = connect_budget + plan.settle_s + plan.window_s + plan.slow_window_s + 600
@@ -278,12 +281,14 @@ def run_cell(run: CellRun, flavour: Flavour, plan: Plan, floor_env: dict[str, st
 def run_throughput(run: ThroughputRun, flavour: Flavour, plan: Plan, floor_env: dict[str, str]) -> None:
     """Closed loop: a few keep-alive clients vote back to back for a bounded time, no attendees connected."""
     with running(flavour, {**PROBE_FLOOR_ENV, **floor_env}) as server:
-        code, qids = set_up_event(server.http_bases[0], ADMIN_TOKEN)
+        code, qids = set_up_event(server.http_bases, ADMIN_TOKEN)
         spec = ThroughputSpec(server.http_bases, code, tuple(qids), plan.throughput_clients, plan.throughput_s,
                               VOTER_SOURCES, max_requests=int(plan.throughput_s * 50_000))
         process, pipe = _spawn(throughput_main, spec)
         try:
+            _receive(pipe, 120, "throughput probe (minting participants)")
             host_start, (cpu_start, redis_start) = host_cpu_seconds(), _server_cpu(server)
+            pipe.send("go")
             result = _receive(pipe, plan.throughput_s + 60, "throughput probe")
             host_end, (cpu_end, redis_end) = host_cpu_seconds(), _server_cpu(server)
         finally:
