@@ -32,7 +32,7 @@ class Plan:
 FULL = Plan(cells=tuple(Cell(n, r) for n in (1000, 5000, 10000) for r in (50, 200, 1000)),
             slow_cells=(Cell(5000, 200),), window_s=15.0, slow_window_s=45.0, throughput_s=10.0, repeats=2,
             workers=2)
-QUICK = Plan(cells=(Cell(500, 50),), slow_cells=(Cell(500, 50),), window_s=4.0, slow_window_s=4.0,
+QUICK = Plan(cells=(Cell(500, 50),), slow_cells=(Cell(500, 50),), window_s=3.0, slow_window_s=3.0,
              throughput_s=3.0, repeats=1, workers=2, settle_s=0.5)
 
 
