@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--only bare,socketio,floor,floor-redis]`: run the suite, print, save JSON.
+"""`python -m bench [--quick] [--only bare,picows,socketio,floor,floor-redis,floor-redis-x2]`: run the suite,
+print, save JSON.
 
 Exits non-zero only when a run failed (a server broke the contract, crashed or timed out), never because
 a figure was slow: CI runs `--quick` as a smoke test.
