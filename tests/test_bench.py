@@ -3,17 +3,21 @@ the tables and projected ceiling rendered from a run's JSON (figures made up her
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 
 import httpx
 import pytest
 
+from bench import BenchError, report, runner, tables
 from bench import __main__ as bench_main
-from bench import report, tables
 from bench.generator import instance_port
+from bench.http_load import MINT_TRIES, mint_cookies
 from bench.measure import Summary, cpu_seconds, rss_bytes
 from bench.plan import QUICK
 from bench.runner import CellRun, ThroughputRun, Window
@@ -174,7 +178,7 @@ def test_two_instances_share_one_redis_and_one_cookie_key() -> None:
     with running(FLAVOURS["floor-redis-x2"], {}) as server:
         assert len(set(server.pids)) == 2 and server.redis_pid not in server.pids
         first, second = server.http_bases
-        with httpx.Client(timeout=10) as http:
+        with httpx.Client(timeout=30) as http:  # the second instance may still be loading its language model
             event = http.post(f"{first}/api/events", json={"title": "Split", "moderation": "post"},
                               headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Origin": first}).json()
             code = event["code"]
@@ -186,3 +190,68 @@ def test_two_instances_share_one_redis_and_one_cookie_key() -> None:
                              headers={"Origin": second, "Cookie": f"floor_participant={cookie}"})
             assert vote.status_code == 200 and vote.json()["votes"] == 1
         assert cpu_seconds(*server.pids) > cpu_seconds(server.pids[0])
+
+
+class _FlakyMint:
+    """An HTTP server that sets a participant cookie, but closes the connection unanswered on chosen requests."""
+
+    def __init__(self, drop: set[int]) -> None:
+        self.drop = drop
+        self.requests = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):
+                self.requests += 1
+                if self.requests in self.drop:
+                    return  # closed without a response, as a starved server's connection was
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                             b"Set-Cookie: floor_participant=p%d; Path=/\r\n\r\n" % self.requests)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def _mint_from(flaky: _FlakyMint, count: int) -> list[bytes]:
+    server = await asyncio.start_server(flaky.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        return await mint_cookies(f"http://127.0.0.1:{port}", "CODE", count)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_mint_closed_unanswered_is_retried_up_to_its_last_try() -> None:
+    flaky = _FlakyMint(drop={2, 3})  # the first mint after the probe read fails twice, then answers
+    cookies = await _mint_from(flaky, 1)
+    assert cookies == [b"Cookie: floor_participant=p4\r\n"]
+
+
+async def test_a_mint_that_fails_every_try_fails_the_setup() -> None:
+    flaky = _FlakyMint(drop=set(range(2, 2 + MINT_TRIES)))
+    with pytest.raises(httpx.TransportError):
+        await _mint_from(flaky, 1)
+
+
+def _exit_without_answer(conn: Connection, spec: object) -> None:
+    conn.close()
+
+
+def test_a_load_process_that_dies_fails_its_run_with_a_bench_error() -> None:
+    process, pipe = runner._spawn(_exit_without_answer, None)
+    try:
+        with pytest.raises(BenchError, match="exited without answering"):
+            runner._receive(pipe, 30, "voter")
+    finally:
+        runner._reap(process)
+
+
+def test_the_probe_measures_after_its_participants_are_minted() -> None:
+    """The probe waits for the go after minting; a short one against the bare server answers every vote."""
+    probe = ThroughputRun("bare", 0, 2)
+    runner.run_throughput(probe, FLAVOURS["bare"], dataclasses.replace(QUICK, throughput_s=0.5), {})
+    assert probe.statuses.get("200", 0) > 0 and set(probe.statuses) == {"200"}
+    assert 0.5 <= probe.seconds and probe.server_cpu_s > 0
