@@ -13,6 +13,8 @@ import httpx
 
 from tests.conftest import ADMIN, free_port
 
+STARTUP_SECONDS = 60  # until /healthz answers; see start()
+
 
 class FloorProcess:
     def __init__(self, data_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
@@ -39,16 +41,19 @@ class FloorProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port",
                                       str(self.port), "--log-level", self.log_level],
                                      env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 20
+        # A condition, not a timing assertion: on a machine under heavy load an interpreter start plus imports can
+        # take tens of seconds, so the bound is generous and only guards against a server that never comes up.
+        deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"floor serve exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)
-        raise RuntimeError("floor serve did not become healthy")
+        raise RuntimeError(f"floor serve did not become healthy within {STARTUP_SECONDS} s: "
+                           f"{self.log_path.read_text()[-2000:]}")
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.proc is None:
