@@ -437,7 +437,7 @@ function renderPolls() {
     card.form.hidden = !isOpen;
     card.closedNote.hidden = isOpen;
     applyMine(card, poll);
-    // `answered`: the counts arrive live, but an attendee sees them only once their own answer is in.
+    // `answered`: the server sends the counts only once this participant has answered; shown with our answer.
     const waiting = isOpen && poll.results_visibility === "answered" && !poll.my_answer;
     card.afterNote.hidden = !waiting;
     card.hide.hidden = isOpen;

@@ -79,12 +79,13 @@ class Mirror:
 
     def apply(self, frame: Frame) -> None:
         kind, data = frame["type"], frame["data"]
+        # Copies: counts merged in later must not rewrite the frames a LiveView recorded.
         if kind == "snapshot":
             self.event = data["event"]
-            self.questions = {q["id"]: q for q in data["questions"]}
-            self.polls = {p["id"]: p for p in data["polls"]}
+            self.questions = {q["id"]: dict(q) for q in data["questions"]}
+            self.polls = {p["id"]: dict(p) for p in data["polls"]}
         elif kind in ("question.created", "question.updated"):
-            self.questions[data["id"]] = data
+            self.questions[data["id"]] = dict(data)
         elif kind == "question.removed":
             self.questions.pop(data["id"], None)
         elif kind == "votes":
@@ -92,7 +93,7 @@ class Mirror:
                 if int(qid) in self.questions:
                     self.questions[int(qid)]["votes"] = votes
         elif kind in ("poll.created", "poll.updated"):
-            self.polls[data["id"]] = data
+            self.polls[data["id"]] = dict(data)
         elif kind == "poll.results":
             if data["id"] in self.polls:
                 self.polls[data["id"]].update(results=data["results"], voters=data["voters"])

@@ -67,11 +67,14 @@ class PollCommands(CommandBase):
             await self._commit(code, write)
             return updated
 
-        return await self._retrying(attempt)
+        updated = await self._retrying(attempt)
+        if action == "reset":  # nobody has answered the new round: `answered` results are hidden again
+            await self.publish(code, [notices.AnswerNotice(pid, "", answered=False)])
+        return updated
 
     async def answer(self, code: str, pid: int, participant: str, body: object) -> dict[str, Any]:
         poll = await self.poll(code, pid)
         keys = poll_rules.answer_keys(poll, body, self.limits)
         tally = await self.store.answer(code, pid, participant, keys)
-        await self.publish(code, [notices.AnswerNotice(pid)])
+        await self.publish(code, [notices.AnswerNotice(pid, participant)])
         return poll_view(poll, tally, Viewer(Role.ATTENDEE, participant), keys)

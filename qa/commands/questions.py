@@ -192,7 +192,7 @@ class QuestionCommands(CommandBase):
             await self.vote(code, qid, participant, False)
         for pid in await self.store.answers_of(code, participant):
             await self.store.answer(code, pid, participant, None)
-            await self.publish(code, [notices.AnswerNotice(pid)])
+            await self.publish(code, [notices.AnswerNotice(pid, participant, answered=False)])
         await self.store.after_erase()
 
     async def _delete_questions(self, code: str, qids: list[int]) -> None:

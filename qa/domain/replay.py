@@ -80,15 +80,16 @@ def current(changes: list[Change], questions: list[Question], polls: list[tuple[
     return out
 
 
-def project(change: Change, viewer: Viewer, voted: bool = False) -> tuple[str, dict[str, Any]] | None:
+def project(change: Change, viewer: Viewer, voted: bool = False,
+            answered: bool = False) -> tuple[str, dict[str, Any]] | None:
     """views.project for a change that `current` rewrote: the historical entry decides whether this viewer gets
     a created, an updated, a removal or nothing; what they get shows the entity as it is now, and an entity the
     viewer may no longer see (hidden, rejected, erased) turns an update into a removal and a creation into
     nothing. Changes not rewritten go to views.project unchanged."""
     data = change.data
     if "current" not in data:
-        return views.project(change, viewer, voted)
-    shaped = views.project(change, viewer, voted)
+        return views.project(change, viewer, voted, answered)
+    shaped = views.project(change, viewer, voted, answered)
     if shaped is None:
         return None
     kind, view = shaped
@@ -106,5 +107,5 @@ def project(change: Change, viewer: Viewer, voted: bool = False) -> tuple[str, d
     if now is not None:
         poll = Poll.from_dict(now[0])
         if views.poll_visible(poll, viewer):
-            return kind, views.poll_view(poll, PollTally(**now[1]), viewer)
+            return kind, views.poll_view(poll, PollTally(**now[1]), viewer, answered=answered)
     return ("poll.removed", {"id": view["id"]}) if kind == "poll.updated" else None

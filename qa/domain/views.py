@@ -72,12 +72,11 @@ def poll_visible(poll: Poll, viewer: Viewer) -> bool:
     return viewer.role is Role.MODERATOR or poll.opened_once
 
 
-def results_visible(poll: Poll, viewer: Viewer, answered: bool | None = None) -> bool:
+def results_visible(poll: Poll, viewer: Viewer, answered: bool = False) -> bool:
     """Moderators and the panel (presenter token) always see results; a public screen sees what attendees see.
 
-    `answered` (results after answering): an attendee who answered sees them, one who did not sees them once the
-    poll is closed. `answered=None` is a live broadcast to sockets whose answers are not looked up: the counts go
-    out and each page shows them only once its own answer is in (a UI choice against bandwagons, not a secret)."""
+    `answered` (results after answering): an attendee who answered sees them, one who did not only once the poll
+    is closed; the counts never reach the others' sockets while it is open, so no script sees a bandwagon."""
     if viewer.role is Role.MODERATOR or viewer.backstage:
         return True
     if poll.results is ResultsVisibility.LIVE:
@@ -85,13 +84,15 @@ def results_visible(poll: Poll, viewer: Viewer, answered: bool | None = None) ->
     if poll.results is ResultsVisibility.ANSWERED:
         if poll.status is PollStatus.CLOSED:
             return True
-        return viewer.participant is not None and answered is not False
+        return viewer.participant is not None and answered
     return poll.results is ResultsVisibility.CLOSED and poll.status is PollStatus.CLOSED
 
 
 def poll_view(poll: Poll, tally: PollTally, viewer: Viewer, mine: list[str] | None = None,
-              answered: bool | None = None) -> dict[str, Any]:
-    shown = results_visible(poll, viewer, answered=True if mine is not None else answered)
+              answered: bool = False) -> dict[str, Any]:
+    # A tally without answers holds none of theirs: a reset has just dropped every answer, theirs too.
+    answered = (mine is not None or answered) and tally.voters > 0
+    shown = results_visible(poll, viewer, answered=answered)
     return {
         "id": poll.id, "title": poll.title, "kind": poll.kind.value, "options": poll.options,
         "scale": poll.scale, "labels": poll.labels, "max_choices": poll.max_choices, "status": poll.status.value,
@@ -226,8 +227,15 @@ def change_subject(change: Change) -> int | None:
     return q.get("id") if isinstance(q, dict) else None
 
 
-def project(change: Change, viewer: Viewer, voted: bool = False) -> tuple[str, dict[str, Any]] | None:
-    """Shape one logged change for one viewer: (message type, data), or None when it is not theirs to see."""
+def change_poll(change: Change) -> int | None:
+    p = change.data.get("poll")
+    return p.get("id") if isinstance(p, dict) else None
+
+
+def project(change: Change, viewer: Viewer, voted: bool = False,
+            answered: bool = False) -> tuple[str, dict[str, Any]] | None:
+    """Shape one logged change for one viewer: (message type, data), or None when it is not theirs to see.
+    `voted`: the viewer upvoted the change's question; `answered`: the viewer answered the change's poll."""
     kind = change.type
     data = change.data
     if kind.startswith("question."):
@@ -246,7 +254,7 @@ def project(change: Change, viewer: Viewer, voted: bool = False) -> tuple[str, d
         now_visible = poll_visible(poll, viewer) and kind != "poll.deleted"
         before = kind != "poll.created" and poll_visible_before(data, viewer)
         if now_visible:
-            return ("poll.updated" if before else "poll.created"), poll_view(poll, tally, viewer)
+            return ("poll.updated" if before else "poll.created"), poll_view(poll, tally, viewer, answered=answered)
         if before:
             return "poll.removed", {"id": poll.id}
         return None

@@ -48,6 +48,7 @@ class Connection:
         "_prepared",
         "_queue",
         "_send",
+        "answered",
         "close_code",
         "credential",
         "last_heard",
@@ -70,6 +71,7 @@ class Connection:
         self.maxsize = maxsize
         self.state = ConnState.SYNCING
         self.voted: frozenset[int] = NOTHING  # questions this viewer upvoted (replaced, never mutated)
+        self.answered: frozenset[int] = NOTHING  # polls this viewer's participant answered (replaced, never mutated)
         self.credential: str | None = None  # fingerprint of the token that made this a moderator's or presenter's
         self.wants_counts = False  # sent a `counts` message: gets live `moderation.counts`
         self.sent_seq = 0

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from typing import Any
 
 import orjson
@@ -20,7 +20,7 @@ import orjson
 from qa.broker.base import RESYNC, Broker
 from qa.domain import replay, tokens, views
 from qa.domain.errors import Unavailable
-from qa.domain.model import Change, Event, Role, Viewer
+from qa.domain.model import Change, Event, Poll, PollTally, ResultsVisibility, Role, Viewer
 from qa.realtime import notices
 from qa.realtime.connection import NOTHING, Connection
 from qa.realtime.tasks import TaskSet
@@ -196,11 +196,39 @@ class Room:
             self._dirty_votes.add(notice.qid)
             self._schedule_flush()
         elif isinstance(notice, notices.AnswerNotice):
+            newly = self._note_answer(notice)
             self._dirty_polls.add(notice.pid)
             self._schedule_flush()
+            if newly:  # their counts now, not a coalescing window later
+                self._spawn(self._send_results_now(notice.pid, newly))
         elif isinstance(notice, notices.PresenceNotice):
             if notice.count != self.presence:  # our own notice echoes back: update_presence already broadcast it
                 self.set_presence(notice.count)
+
+    def _note_answer(self, notice: notices.AnswerNotice) -> list[Connection]:
+        """Keep each socket's answered polls (its participant's, whichever socket or instance answered); return
+        the sockets whose participant has just answered this poll for the first time."""
+        pid = notice.pid
+        if not notice.participant:
+            if not notice.answered:  # a reset: nobody has answered the new round yet
+                for conn in self.connections:
+                    conn.answered = conn.answered - {pid}  # a new set even when unchanged: see Hub._load_answers
+            return []
+        conns = self.by_participant.get(notice.participant, ())
+        newly = [c for c in conns if notice.answered and pid not in c.answered]
+        for conn in conns:
+            conn.answered = conn.answered | {pid} if notice.answered else conn.answered - {pid}
+        return newly
+
+    async def _send_results_now(self, pid: int, conns: list[Connection]) -> None:
+        """An `answered` poll's counts to the sockets of a participant who just answered it (the other kinds
+        gain nothing: the next flush is enough)."""
+        try:
+            poll = await self.hub.store.get_poll(self.code, pid)
+            if poll is not None and poll.results is ResultsVisibility.ANSWERED:
+                self._push_results(poll, await self.hub.store.tally(self.code, pid), conns)
+        except Unavailable:
+            self._set_storage(False)
 
     async def _read_position(self) -> None:
         event = await self.hub.store.get_event(self.code)
@@ -292,13 +320,16 @@ class Room:
         if change.type.startswith("question."):
             self._dirty_counts = True
             self._schedule_flush()
+        pid = views.change_poll(change)
         cache: dict[tuple[Any, ...], str | None] = {}
         for conn in self.connections:
             viewer = conn.viewer
             voted = subject is not None and subject in conn.voted
-            key = (viewer.role, viewer.backstage, author is not None and author == viewer.participant, voted)
+            answered = pid is not None and pid in conn.answered
+            key = (viewer.role, viewer.backstage, author is not None and author == viewer.participant, voted, answered)
             if key not in cache:
-                projected = replay.project(change, viewer, voted)  # views.project, or a replay's current state
+                # views.project, or a replay's current state
+                projected = replay.project(change, viewer, voted, answered)
                 cache[key] = None if projected is None else frame(projected[0], change.seq, projected[1])
             out = cache[key]
             if out is not None:
@@ -368,18 +399,27 @@ class Room:
             conn.push(frame("moderation.counts", self.last_seq, views.moderation_counts(state.questions)),
                       self.last_seq, counts=True)
 
-    async def send_poll_results(self, pid: int, only: Connection | None = None) -> None:
+    async def send_poll_results(self, pid: int, only: Collection[Connection] | None = None) -> None:
         store = self.hub.store
         poll = await store.get_poll(self.code, pid)
         if poll is None:
             return
-        tally = await store.tally(self.code, pid)
+        self._push_results(poll, await store.tally(self.code, pid), self.connections if only is None else only)
+
+    def _push_results(self, poll: Poll, tally: PollTally, conns: Collection[Connection]) -> None:
+        """One `poll.results` per socket that may see the poll, framed once per distinct payload: counts, or (for
+        an `answered` poll) `results: null` to a socket whose participant has not answered yet. Hidden `closed`
+        and `never` results send nothing. Each socket's answered polls are in memory: no read per socket."""
+        answered_kind = poll.results is ResultsVisibility.ANSWERED
         cache: dict[tuple[Role, bool], str | None] = {}
-        for conn in [only] if only is not None else self.connections:
+        for conn in conns:
             viewer = conn.viewer
-            key = (viewer.role, views.results_visible(poll, viewer) and views.poll_visible(poll, viewer))
+            if not views.poll_visible(poll, viewer):
+                continue
+            answered = poll.id in conn.answered
+            key = (viewer.role, views.results_visible(poll, viewer, answered))
             if key not in cache:
-                data = views.poll_view(poll, tally, viewer) if key[1] else None
+                data = views.poll_view(poll, tally, viewer, answered=answered) if key[1] or answered_kind else None
                 if data is not None:
                     data.pop("my_answer")
                 cache[key] = None if data is None else frame("poll.results", self.last_seq, data)
@@ -396,8 +436,9 @@ class Room:
         out = frame("votes", self.last_seq, {"counts": counts})
         for conn in [only] if only is not None else self.connections:
             conn.push(out, self.last_seq, counts=True)
+        conns = self.connections if only is None else [only]
         for poll, _ in state.polls:
-            await self.send_poll_results(poll.id, only)
+            await self.send_poll_results(poll.id, conns)
 
     # -- membership ----------------------------------------------------------------------------------
     def add(self, conn: Connection) -> None:
@@ -479,15 +520,18 @@ class Hub:
         viewer = conn.viewer
         store = self.store
         try:
+            answers: dict[int, list[str]] | None = None
             if viewer.participant and viewer.role is Role.ATTENDEE:
                 voted = await store.voted(room.code, viewer.participant)
                 conn.voted = frozenset(voted) if voted else NOTHING
+                answers = await self._load_answers(room, conn, viewer.participant)
             if since is not None and 0 <= since <= room.last_seq:
                 changes = await store.changes_since(room.code, since)
                 if changes is not None:
                     upto = changes[-1].seq if changes else since
                     for change in await self.current(room, changes):  # the state now, never the history
-                        projected = replay.project(change, viewer, views.change_subject(change) in conn.voted)
+                        projected = replay.project(change, viewer, views.change_subject(change) in conn.voted,
+                                                   views.change_poll(change) in conn.answered)
                         if projected is not None:
                             conn.send_direct(frame(projected[0], change.seq, projected[1]), change.seq)
                     conn.go_live(upto)
@@ -502,7 +546,8 @@ class Hub:
             if not self.still_authorised(conn, state.event):
                 conn.abort(REVOKED, "token no longer valid")
                 return
-            answers = await store.answers_of(room.code, viewer.participant) if viewer.participant else {}
+            if answers is None:
+                answers = await store.answers_of(room.code, viewer.participant) if viewer.participant else {}
             snap = views.snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer,
                                   conn.voted, answers, state.speakers)
             conn.send_direct(frame("snapshot", state.seq, snap), state.seq)
@@ -514,6 +559,18 @@ class Hub:
             conn.go_live(conn.sent_seq)
             room.storage_ok = False
             room.unsynced[conn] = since  # synced again as soon as the store answers
+
+    async def _load_answers(self, room: Room, conn: Connection, participant: str) -> dict[int, list[str]]:
+        """The polls this participant answered, into `conn.answered`. An answer notice that reached the socket
+        during the read (each replaces the set) may be for an answer the read missed: the store is written before
+        the notice goes out, so reading again sees it."""
+        for _ in range(3):
+            before = conn.answered
+            answers = await self.store.answers_of(room.code, participant)
+            if conn.answered is before:
+                break
+        conn.answered = frozenset(answers)
+        return answers
 
     async def current(self, room: Room, changes: list[Change]) -> list[Change]:
         """`changes` rewritten against the event's state now: a replay never carries text since edited, hidden or

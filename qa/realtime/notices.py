@@ -24,7 +24,12 @@ class VoteNotice:
 
 @dataclass(frozen=True)
 class AnswerNotice:
+    """A poll's counts moved. `participant` answered (`answered`) or withdrew (not `answered`); with no participant
+    and not `answered`, every answer to the poll was dropped (a reset). Rooms keep each socket's answered polls
+    from these, so an `answered` poll's counts reach only the sockets of those who answered."""
     pid: int
+    participant: str = ""
+    answered: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ def encode(notice: Notice) -> bytes:
     if isinstance(notice, VoteNotice):
         return orjson.dumps({"k": "v", "q": notice.qid, "p": notice.participant, "on": notice.voted})
     if isinstance(notice, AnswerNotice):
-        return orjson.dumps({"k": "a", "poll": notice.pid})
+        return orjson.dumps({"k": "a", "poll": notice.pid, "p": notice.participant, "on": notice.answered})
     return orjson.dumps({"k": "p", "n": notice.count})
 
 
@@ -55,7 +60,8 @@ def decode(raw: bytes) -> Notice | None:
         if kind == "v":
             return VoteNotice(int(msg["q"]), str(msg["p"]), bool(msg["on"]))
         if kind == "a":
-            return AnswerNotice(int(msg["poll"]))
+            # An instance of an older release sends neither: counts moved, nobody's answers changed.
+            return AnswerNotice(int(msg["poll"]), str(msg.get("p", "")), bool(msg.get("on", True)))
         if kind == "p":
             return PresenceNotice(int(msg["n"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):

@@ -92,7 +92,10 @@ def test_question_flows_from_attendee_through_moderator_to_screen_and_votes_coun
 def test_poll_opened_by_moderator_shows_right_percentages_on_screen(
         event: Event, open_page: Any, watch: Watch) -> None:
     moderator = open_page(moderator_url(event), LAPTOP)
-    screen = open_page(presenter_url(event), PROJECTOR)
+    # The poll form's default is results "answered": the panel's screen (presenter token) shows the counts, a public
+    # screen without the token sees what an attendee who has not answered sees.
+    screen = open_page(presenter_url(event, event.presenter_token), PROJECTOR)
+    public = open_page(presenter_url(event), PROJECTOR)
     attendees = [open_page(attendee_url(event)) for _ in range(3)]
 
     moderator.click("#new-poll")
@@ -116,6 +119,9 @@ def test_poll_opened_by_moderator_shows_right_percentages_on_screen(
     expect(screen.locator("#p-poll-meta")).to_have_text("3 answers")
     expect(moderator.locator("#poll-list .result-pct")).to_have_text(["66.7%", "33.3%", "0%"])
     expect(attendees[0].locator("#poll-list .result-pct")).to_have_text(["66.7%", "33.3%", "0%"])
+    expect(public.locator("#p-poll-title")).to_have_text("Which right is most at risk online?")
+    expect(public.locator("#p-poll-meta")).to_have_text("Results are hidden for this poll.")
+    shot(public, "presenter-poll-public")
     # An attendee changes their mind; everyone follows without a reload.
     card_ = attendees[2].locator("#poll-list article").first
     expect(card_.get_by_role("button", name="Update answer")).to_be_visible()
@@ -126,7 +132,7 @@ def test_poll_opened_by_moderator_shows_right_percentages_on_screen(
     screen.wait_for_timeout(300)
     shot(screen, "presenter-poll-bars")
     shot(attendees[0], "attendee-poll-phone", full_page=True)
-    assert all(not_reloaded(p) for p in (moderator, screen, *attendees))
+    assert all(not_reloaded(p) for p in (moderator, screen, public, *attendees))
     assert watch.problems == []
 
 
