@@ -22,6 +22,7 @@ function auditWhat(action, target = {}) {
     case "question.answer": return t("Marked question #{id} as answered", { id });
     case "question.archive": return t("Archived question #{id}", { id });
     case "question.restore": return t("Restored question #{id}", { id });
+    case "question.requeue": return t("Put question #{id} back in the queue", { id });
     case "question.edit": return t("Edited question #{id}", { id });
     case "question.merge": return t("Merged question #{id} into #{into}", { id, into: target.into });
     case "question.move": return t("Moved question #{id} to another segment", { id });

@@ -309,7 +309,11 @@ async function act(id, action) {
 }
 let pendingSelect = undefined;
 
-/** Reject and archive can be taken back for a few seconds: restore (and mark answered again when it was). */
+// The actions that take a rejected or archived question back to the status it had: a question rejected from the
+// queue goes back to the queue, not to the public list.
+const UNDO = { pending: ["requeue"], approved: ["restore"], answered: ["restore", "answer"] };
+
+/** Reject and archive can be taken back for a few seconds, to the status the question had before. */
 function offerUndo(id, action, before) {
   const message = action === "reject" ? t("Question #{id} rejected.", { id }) : t("Question #{id} archived.", { id });
   ctx.toast(message, {
@@ -317,8 +321,11 @@ function offerUndo(id, action, before) {
     action: {
       label: t("Undo"),
       async run() {
-        const r = await ctx.moderate(id, "restore");
-        if (r.ok && before === "answered") await ctx.moderate(id, "answer");
+        let r = { ok: true };
+        for (const step of UNDO[before] || ["restore"]) {
+          r = await ctx.moderate(id, step);
+          if (!r.ok) break;
+        }
         if (r.ok) ctx.say(t("Undone."));
       },
     },

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -359,6 +360,36 @@ def test_archive_restore_and_reject_round_trip(floor: Floor, event: dict[str, An
     assert mod.moderate(q["id"], "archive")["status"] == "archived"
     assert mod.moderate(q["id"], "restore")["status"] == "approved"
     assert mod.moderate(q["id"], "reject")["status"] == "rejected"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def any_floor(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Floor]:
+    """The in-process Floor on each store: SQLite, and a real redis-server."""
+    if request.param == "redis":
+        settings = replace(settings, redis_url=request.getfixturevalue("redis_server").url, redis_prefix="requeue")
+    with Floor(settings) as running:
+        yield running
+
+
+def test_requeue_puts_a_rejected_or_archived_question_back_in_the_queue_on_both_stores(any_floor: Floor) -> None:
+    floor = any_floor
+    mod = Moderator(floor.host, floor.create_event(code="panel"))
+    asker, other = floor.participant(), floor.participant()
+    q = ask(asker, "panel", "Rejected by mistake?")
+    assert mod.moderate(q["id"], "reject")["status"] == "rejected"
+    assert mod.moderate(q["id"], "requeue")["status"] == "pending"
+    assert {x["id"]: x["status"] for x in mod.queue()}[q["id"]] == "pending"
+    assert [(x["id"], x["status"]) for x in snapshot(asker)["questions"]] == [(q["id"], "pending")]
+    assert snapshot(other)["questions"] == []  # back in the queue: still no one else's to see
+    assert mod.moderate(q["id"], "archive")["status"] == "archived"
+    assert mod.moderate(q["id"], "requeue")["status"] == "pending"
+    assert mod.moderate(q["id"], "requeue")["status"] == "pending"  # again (a retried undo): no change, no error
+    url = f"/api/events/panel/questions/{q['id']}/moderate"
+    mod.moderate(q["id"], "approve")
+    assert error(floor.host.post(url, json={"action": "requeue"}, headers=mod.auth), 409) == "invalid_transition"
+    assert error(floor.host.post(url, json={"action": "requeue"}), 401)
+    activity = floor.host.get("/api/events/panel/audit", headers=mod.auth)
+    assert activity.status_code == 200 and "question.requeue" in activity.text
 
 
 def test_merging_a_duplicate_unions_the_voters(floor: Floor, event: dict[str, Any], mod: Moderator) -> None:

@@ -113,6 +113,19 @@ def test_answer_archive_and_restore() -> None:
     assert q.status is Status.APPROVED and q.answered_at is None
 
 
+@pytest.mark.parametrize("status", [Status.REJECTED, Status.ARCHIVED, Status.PENDING])
+def test_requeue_puts_a_rejected_or_archived_question_back_in_the_waiting_queue(status: Status) -> None:
+    result = moderate(question(status=status, answered_at=5.0 if status is Status.ARCHIVED else None), "requeue")
+    q, was = result.questions[0]
+    assert (q.status, was, q.answered_at, q.highlighted) == (Status.PENDING, status, None, False)
+    assert result.event is None
+
+
+def test_requeue_of_a_banned_askers_held_question_lets_it_into_the_queue() -> None:
+    q = after(question(status=Status.REJECTED, held=True), "requeue")
+    assert q.status is Status.PENDING and not q.held
+
+
 def test_edit_keeps_the_original_text_once() -> None:
     q = after(question(status=Status.APPROVED), "edit", text="  Shorter question?  ")
     assert (q.text, q.original_text) == ("Shorter question?", "Question 1?")
@@ -131,7 +144,8 @@ def test_edit_obeys_the_text_rules() -> None:
 
 @pytest.mark.parametrize(("status", "action"), [
     (Status.ANSWERED, "highlight"), (Status.ARCHIVED, "approve"), (Status.PENDING, "restore"),
-    (Status.ANSWERED, "reject"), (Status.REJECTED, "answer"),
+    (Status.ANSWERED, "reject"), (Status.REJECTED, "answer"), (Status.APPROVED, "requeue"),
+    (Status.ANSWERED, "requeue"), (Status.MERGED, "requeue"),
 ])
 def test_impossible_transitions_are_conflicts(status: Status, action: str) -> None:
     with pytest.raises(Conflict):

@@ -13,8 +13,8 @@ from qa.domain.limits import Limits
 from qa.domain.model import Event, Question, Status, participant_tag
 
 ASK_FIELDS = ("text", "name", "affiliation", "anonymous", "language", "client_id")
-ACTIONS = ("approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore", "edit", "merge", "move",
-           "language")
+ACTIONS = ("approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore", "requeue", "edit", "merge",
+           "move", "language")
 TRANSLATION_LANGUAGES = ("en", "fr", "es", "ru", "zh", "ar")
 BAN_ACTIONS = ("ban", "unban")  # act on the asker, not only on this question
 SIMILAR_THRESHOLD = 0.5  # Jaccard word overlap from which a new question is flagged "similar to #N"
@@ -141,6 +141,10 @@ def moderate(event: Event, question: Question, body: object, *, related: dict[in
     elif action == "restore":
         _require(before, {Status.ARCHIVED, Status.REJECTED, Status.ANSWERED, Status.APPROVED}, "restore")
         q.status = Status.APPROVED
+        q.answered_at = None
+    elif action == "requeue":  # back to the waiting queue (the undo of rejecting or archiving a pending question)
+        _require(before, {Status.REJECTED, Status.ARCHIVED, Status.PENDING}, "requeue")
+        q.status = Status.PENDING
         q.answered_at = None
     elif action == "edit":
         new_text = text.clean(data.get("text"), "text", min_len=limits.question_min,

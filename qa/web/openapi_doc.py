@@ -232,9 +232,11 @@ SCHEMAS: dict[str, Any] = {
         "language": {"type": "string"}, "client_id": {"type": "string", "minLength": 8, "maxLength": 64}}},
     "Moderate": {"type": "object", "required": ["action"], "additionalProperties": False, "properties": {
         "action": {"enum": ["approve", "reject", "highlight", "unhighlight", "answer", "archive", "restore",
-                            "edit", "merge", "move", "language", "ban", "unban"],
-                   "description": "ban / unban act on the question's asker (no other field allowed); language "
-                   "corrects the question's language (field language)"},
+                            "requeue", "edit", "merge", "move", "language", "ban", "unban"],
+                   "description": "restore makes a rejected, archived or answered question approved; requeue puts "
+                   "a rejected or archived one back in the waiting queue (pending); ban / unban act on the "
+                   "question's asker (no other field allowed); language corrects the question's language (field "
+                   "language)"},
         "text": {"type": "string", "minLength": 2, "maxLength": 500}, "into": {"type": "integer"},
         "segment": _NULLABLE_INT, "language": {"type": "string"}}},
     "Translate": {"type": "object", "required": ["language", "text"], "additionalProperties": False,

@@ -429,13 +429,14 @@ def test_moderator_console_states(contexts: Any, console: Any) -> None:
         page.wait_for_selector(f"#incoming li[data-qid='{c['id']}']", state="detached")
         assert page.locator("#merged-list li").count() == 2
         assert int(page.inner_text("#n-received")) == received + 1
-        # Undo a reject from the toast.
+        # Undo a reject from the toast: back in the queue it was rejected from (issue 12), not published.
         d = ev.ask("A question rejected by mistake, and then restored?")
         card = page.locator(f"#incoming li[data-qid='{d['id']}']")
         card.locator("[data-action='reject']").click()
+        page.wait_for_selector(f"#incoming li[data-qid='{d['id']}']", state="detached")
         page.locator("#toast .c-toast-action").click()
-        page.wait_for_selector(f"#tab-list li[data-qid='{d['id']}']")
-        assert ev.queue()[d["id"]]["status"] == "approved"
+        page.wait_for_selector(f"#incoming li[data-qid='{d['id']}']")
+        assert ev.queue()[d["id"]]["status"] == "pending"
         # Sent notes say when the panel acknowledged them.
         page.fill("#note-text", "Two minutes")
         page.click("#note-form button[type=submit]")

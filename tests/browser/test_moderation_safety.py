@@ -120,6 +120,37 @@ def test_flagged_badge_and_the_activity_log_lists_approve_and_ban_newest_first(
     assert watch.problems == []
 
 
+def test_undo_returns_a_rejected_question_to_where_it_was(event: Event, open_page: Any, watch: Watch) -> None:
+    """Issue 12: Undo after rejecting a question from the queue puts it back in the queue (`requeue`), not in the
+    public list; one rejected from the list goes back to the list."""
+    other = open_page(attendee_url(event))
+    moderator = open_page(moderator_url(event), LAPTOP)
+    waiting = event.ask("Rejected from the queue by mistake, then undone?")
+    public = event.ask("Rejected from the list by mistake, then undone?")
+    event.mod("POST", f"/questions/{public['id']}/moderate", {"action": "approve"})
+    expect(moderator.locator(f"#tab-list [data-qid='{public['id']}']")).to_be_visible()
+
+    moderator.locator(f"#incoming [data-qid='{waiting['id']}'] [data-action=reject]").click()
+    expect(moderator.locator(f"#incoming [data-qid='{waiting['id']}']")).to_have_count(0)
+    moderator.locator("#toast .c-toast-action").click()
+    expect(moderator.locator(f"#incoming [data-qid='{waiting['id']}']")).to_be_visible()
+    assert event.queue()[waiting["id"]]["status"] == "pending"
+    expect(moderator.locator(f"#tab-list [data-qid='{waiting['id']}']")).to_have_count(0)
+
+    moderator.locator(f"#tab-list [data-qid='{public['id']}'] [data-action=reject]").click()
+    expect(moderator.locator(f"#tab-list [data-qid='{public['id']}']")).to_have_count(0)
+    moderator.locator("#toast .c-toast-action").click()
+    expect(moderator.locator(f"#tab-list [data-qid='{public['id']}']")).to_be_visible()
+    assert event.queue()[public["id"]]["status"] == "approved"
+    expect(card(other, "#q-list li", public["text"])).to_be_visible()
+    expect(card(other, "#q-list li", waiting["text"])).to_have_count(0)  # never public on the way
+
+    moderator.click("#activity-open")
+    items = moderator.locator("#activity-dialog #activity-list li")
+    expect(items.filter(has_text=f"Put question #{waiting['id']} back in the queue")).to_have_count(1)
+    assert watch.problems == []
+
+
 def test_a_refused_call_over_the_rate_limit_says_why_and_how_long_to_wait(
         event: Event, open_page: Any, watch: Watch) -> None:
     q = event.ask("Will there be a summary of this session?")
