@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import FloorServer, make_event, shot
+from tests.browser.conftest import ADMIN, SHOTS, Event, FloorServer, make_event, shot
 from tests.browser.test_a11y import AXE, BLOCKING
 
 pytestmark = pytest.mark.browser
@@ -597,4 +597,84 @@ def test_axe_overlay_bilingual(axe_ok: None, contexts: Any, bilingual: Any, them
         assert not axe_run(page, AXE_TAGS)
     finally:
         ev.mod("PATCH", "", {"screen_translation": None})
+        page.close()
+
+
+# -- the speaker banner and the join address (issue 12, item 3) ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def speaking(server: FloorServer) -> Iterator[Event]:
+    """An event of its own with a hyphenated code (a break opportunity of its own), two named questions in the
+    list, and a delegate who has the floor with another one waiting."""
+    r = httpx.post(f"{server.url}/api/events", json={"title": "Now speaking", "code": "rights-2025"},
+                   headers={"Authorization": f"Bearer {ADMIN}"}, timeout=10)
+    assert r.status_code == 201, r.text
+    data = r.json()
+    ev = Event(server.url, data["code"], data["moderator_token"], data["presenter_token"])
+    try:
+        for text, name in (("كيف تحمي البيانات الشخصية للاجئين عبر الحدود؟", "أمينة ديالو"),
+                           ("Which safeguards apply to biometric data at borders?", "Jonas Berg")):
+            q = ev.ask(text, name=name, affiliation="Permanent Mission of Senegal")
+            ev.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+        first = ev.participant().post(f"/api/events/{ev.code}/speakers",
+                                      json={"name": "أمينة ديالو", "delegation": "السنغال"})
+        assert first.status_code == 201, first.text
+        ev.participant().post(f"/api/events/{ev.code}/speakers", json={"name": "Jonas Berg", "delegation": "Norway"})
+        ev.mod("POST", f"/speakers/{first.json()['id']}/moderate", {"action": "give"})
+        yield ev
+    finally:
+        ev.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("vp", ["720p", "1080p"])
+def test_now_speaking_label_carries_and_clears_the_header(contexts: Any, speaking: Event, vp: str, lang: str) -> None:
+    page = contexts(vp, VIEWPORTS[vp]).new_page()
+    try:
+        page.goto(f"{speaking.base}/e/{speaking.code}/present?lang={lang}")
+        page.wait_for_selector("#sp-stage:not([hidden]) #sps-who:not(:empty)")
+        page.wait_for_selector(".p-item-who:not(:empty)")
+        shot(page, f"layout-presenter-speaking-{vp}-{lang}")
+        label = px(page, "#sps-h")
+        bylines = max(px(page, ".p-item-who"), px(page, "#sps-next"))
+        assert label >= bylines, f"'Now speaking' is {label}px, the bylines {bylines}px"
+        gap = page.evaluate("""() => document.querySelector('#sp-stage').getBoundingClientRect().top
+                                     - document.querySelector('.p-top').getBoundingClientRect().bottom""")
+        assert gap >= 8, f"the banner is {gap}px from the header"
+        problems = page.evaluate(MEASURE, {**PRESENTER, "content": PRESENTER["content"] + ", #sp-stage, #sps-h",
+                                           "groups": [*PRESENTER["groups"], "#sp-stage, .p-stage, .p-top"]})
+        assert not problems, f"speaking {vp} {lang}: " + "; ".join(problems[:6])
+    finally:
+        page.close()
+
+
+CODE_ON_ONE_LINE = """() => {
+  const code = document.querySelector('.p-url-code');
+  const lines = (node) => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+  };
+  const url = document.querySelector('.p-url').getBoundingClientRect();
+  return { text: code.textContent, lines: lines(code.firstChild), big: lines(document.querySelector('.p-code').firstChild),
+           right: url.right, left: url.left, scroll: document.documentElement.scrollWidth };
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 390, 1920])
+def test_the_join_address_breaks_only_at_a_slash_never_inside_the_code(contexts: Any, speaking: Event,
+                                                                       width: int) -> None:
+    viewport = {"width": width, "height": 1080 if width == 1920 else 740}
+    page = contexts(f"w{width}", viewport).new_page()
+    try:
+        page.goto(f"{speaking.base}/e/{speaking.code}/present")
+        page.wait_for_selector(".p-url-code")
+        page.locator(".p-join").screenshot(path=str(SHOTS / f"layout-presenter-join-{width}.png"))
+        got = page.evaluate(CODE_ON_ONE_LINE)
+        assert got["text"] == speaking.code
+        assert got["lines"] == 1, f"the code in the address wraps at {width}px"
+        assert got["big"] == 1, f"the event code under the address wraps at {width}px"
+        assert got["scroll"] <= width and got["left"] >= 0 and got["right"] <= width, got
+        assert page.inner_text(".p-url").replace("\n", "") == f"{speaking.base.split('://')[1]}/e/{speaking.code}"
+    finally:
         page.close()
