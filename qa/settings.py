@@ -92,6 +92,9 @@ class Settings:
                                             "participant and event, across sockets")
     questions_per_minute: int = _setting("FLOOR_QUESTIONS_PER_MINUTE", 6, "questions per participant per minute")
     votes_per_minute: int = _setting("FLOOR_VOTES_PER_MINUTE", 120, "upvotes per participant per minute")
+    page_questions: int = _setting("FLOOR_PAGE_QUESTIONS", 30, "questions the attendee page carries in its HTML "
+                                   "(the most voted), to read and vote before and without its script; the script "
+                                   "then shows them all")
     answers_per_minute: int = _setting("FLOOR_ANSWERS_PER_MINUTE", 60, "poll answers per participant per minute")
     event_writes_per_second: int = _setting("FLOOR_EVENT_WRITES_PER_SECOND", 2000, "writes per event per second, "
                                             "all participants together")

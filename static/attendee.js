@@ -96,7 +96,9 @@ function questionItem(id) {
   const status = h("p", { class: "q-status" }, h("span", { class: "badge badge-warn" }));
   const note = h("p", { class: "form-msg q-note", "data-kind": "error", hidden: true });
   const own = h("div", { class: "row q-own", hidden: true });
-  const li = h("li", { class: "q", "data-qid": id }, flag, text, tr.el, meta, vote, status, note, own);
+  // The id is the address the page's own vote form comes back to (#question-12), before and without the script.
+  const li = h("li", { class: "q", "data-qid": id, id: `question-${id}` }, flag, text, tr.el, meta, vote, status, note,
+    own);
   it = { li, flag, text, tr, meta, who, org, sep, vote, count, status, note, own, ownShown: "" };
   items.set(id, it);
   return it;
@@ -769,9 +771,13 @@ for (const input of document.querySelectorAll('input[name="sort"]')) {
   });
 }
 
+// The page came with its own cards (templates/_question_card.html, plain vote forms): the first render replaces them
+// with these, markup for markup, in one task (nothing painted in between); a keyboard user keeps their card.
+const focusedCard = Number(document.activeElement?.closest?.("li.q[data-qid]")?.dataset.qid);
 loadProfile();
 updateCounter();
 render();
+if (focusedCard) items.get(focusedCard)?.vote.focus();
 bindIndicator(live, $("#live"));
 mountSpeakers(live);
 live.start();

@@ -4,6 +4,8 @@ the QR file and BCP 47 language tags."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from qa.commands import Commands
 from qa.domain.errors import Conflict, NotFound
 from qa.domain.limits import Limits
 from qa.domain.model import Status
+from qa.settings import Settings
 from qa.store.base import Store
 from qa.web import pages
 from tests.inprocess import Floor, Moderator, ask
@@ -152,6 +155,150 @@ def test_the_floor_request_form_posts_and_the_page_shows_its_place(floor: Floor,
                          follow_redirects=False)
     assert refused.status_code == 400 and "Please give your name and delegation." in refused.text
     assert len(guest.get(f"/api/events/{code}/speakers").json()) == 1
+
+
+# -- the upvote without JavaScript -------------------------------------------------------------------------------
+
+ORIGIN = {"Origin": "http://testserver"}
+CARD = re.compile(r'<li class="q[^"]*" data-qid="(\d+)" id="question-\1">(.*?)</li>', re.S)
+
+
+def cards(page: str, within: str = "q-list") -> dict[int, dict[str, str]]:
+    """The server-rendered cards of one list on the page: id -> what its vote form says."""
+    start = page.index(f'id="{within}"')
+    body = page[start:page.index("</ul>", start)]
+    out = {}
+    for qid, card in CARD.findall(body):
+        out[int(qid)] = {
+            "count": re.search(r'<span class="vote-count">([^<]*)</span>', card).group(1),  # type: ignore[union-attr]
+            "pressed": re.search(r'aria-pressed="(\w+)"', card).group(1),  # type: ignore[union-attr]
+            "choice": re.search(r'name="vote" value="(\w+)"', card).group(1),  # type: ignore[union-attr]
+            "note": card}
+    return out
+
+
+def approved(floor: Floor, mod: Moderator, code: str, *texts: str) -> list[int]:
+    ids = []
+    for text in texts:
+        q = ask(floor.participant(), code, text)
+        mod.moderate(q["id"], "approve")
+        ids.append(q["id"])
+    return ids
+
+
+def test_the_page_carries_the_most_voted_questions_with_a_plain_vote_form(floor: Floor, event: dict[str, Any],
+                                                                          mod: Moderator) -> None:
+    code = event["code"]
+    low, high, onscreen = approved(floor, mod, code, "Fewer votes here?", "More votes here?", "On the screen now?")
+    ask(floor.participant(), code, "Still waiting for the moderator?")
+    for _ in range(2):
+        assert floor.participant().post(f"/api/events/{code}/questions/{high}/vote").status_code == 200
+    mod.moderate(onscreen, "highlight")
+    page = floor.participant().get(f"/e/{code}").text
+    assert list(cards(page)) == [high, low]  # by votes, the one on screen above the list, pending ones nowhere
+    assert list(cards(page, "onscreen-list")) == [onscreen]
+    assert "Still waiting for the moderator?" not in page.split('id="floor-state"')[0]
+    assert cards(page)[high]["count"] == "2" and cards(page)[high]["pressed"] == "false"
+    assert f'<form class="vote-form" method="post" action="/e/{code}/vote">' in page
+    assert f'<input type="hidden" name="question" value="{high}">' in page
+    assert 'aria-label="Upvote: More votes here?, 2 votes"' in page
+    assert 'id="q-total">(2)</span>' in page and 'id="q-empty" hidden' in page
+
+
+def test_the_page_carries_no_more_questions_than_its_bound(settings: Settings) -> None:
+    with Floor(replace(settings, page_questions=2)) as floor:
+        event = floor.create_event(code="bound")
+        mod = Moderator(floor.host, event)
+        ids = approved(floor, mod, "bound", "First question asked?", "Second question asked?",
+                       "Third question asked?")
+        floor.participant().post(f"/api/events/bound/questions/{ids[2]}/vote")
+        page = floor.participant().get("/e/bound").text
+        assert list(cards(page)) == [ids[2], ids[0]]  # the two most voted, oldest first among equals
+        assert 'id="q-total">(3)</span>' in page  # the heading counts the whole list; the script shows it all
+
+
+def test_the_vote_form_votes_and_withdraws_with_nothing_in_the_address(floor: Floor, event: dict[str, Any],
+                                                                       mod: Moderator) -> None:
+    code = event["code"]
+    (qid,) = approved(floor, mod, code, "Vote for me without the script?")
+    guest = floor.participant()
+    assert cards(guest.get(f"/e/{code}").text)[qid]["choice"] == "add"
+    r = guest.post(f"/e/{code}/vote", data={"question": str(qid), "vote": "add"}, headers=ORIGIN,
+                   follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/e/{code}#question-{qid}"
+    card = cards(guest.get(f"/e/{code}").text)[qid]
+    assert (card["count"], card["pressed"], card["choice"]) == ("1", "true", "withdraw")  # a second press withdraws
+    again = guest.post(f"/e/{code}/vote", data={"question": str(qid), "vote": "add"}, headers=ORIGIN,
+                       follow_redirects=False)
+    assert again.status_code == 303  # a resent form (back button) counts once
+    assert guest.get(f"/api/events/{code}").json()["questions"][0]["votes"] == 1
+    r = guest.post(f"/e/{code}/vote", data={"question": str(qid), "vote": "withdraw"}, headers=ORIGIN,
+                   follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/e/{code}#question-{qid}"
+    card = cards(guest.get(f"/e/{code}").text)[qid]
+    assert (card["count"], card["pressed"], card["choice"]) == ("0", "false", "add")
+    foreign = guest.post(f"/e/{code}/vote", data={"question": str(qid), "vote": "add"},
+                         headers={"Origin": "https://elsewhere.example"}, follow_redirects=False)
+    assert foreign.status_code == 403  # the same CSRF rule as every write
+    assert guest.get(f"/api/events/{code}").json()["questions"][0]["votes"] == 0
+
+
+def test_the_vote_form_shows_each_refusal_on_the_page(floor: Floor, event: dict[str, Any], mod: Moderator) -> None:
+    code = event["code"]
+    (qid,) = approved(floor, mod, code, "Refusals shown on the page?")
+    pending = ask(floor.participant(), code, "Not yet approved, so not votable?")
+    guest = floor.participant()
+
+    def vote(client: Any, question: str, choice: str = "add") -> Any:
+        return client.post(f"/e/{code}/vote", data={"question": question, "vote": choice}, headers=ORIGIN,
+                           follow_redirects=False)
+
+    unknown = vote(guest, "99999")
+    assert unknown.status_code == 404 and "This question is no longer in the list." in unknown.text
+    assert 'id="vote-msg" data-kind="error" role="alert"' in unknown.text
+    assert qid in cards(unknown.text)  # the page itself, with its list
+    not_votable = vote(guest, str(pending["id"]))
+    assert not_votable.status_code == 409 and "Only questions in the list can get votes." in not_votable.text
+    for bad in ("0", "-1", "1.5", "abc", "", str(2**31 + 1), "１"):
+        assert vote(guest, bad).status_code == 400
+    assert vote(guest, str(qid), "toggle").status_code == 400
+    assert "Your vote was not sent. Reload the page and try again." in vote(guest, str(qid), "").text
+    cookieless = floor.participant()
+    cookieless.cookies.clear()
+    refused = vote(cookieless, str(qid))
+    assert refused.status_code == 401 and "It has one now, so press the button again." in refused.text
+    assert "floor_participant" in refused.cookies  # ... and the retry works
+    card = cards(refused.text)[qid]
+    assert "press the button again" in card["note"] and 'class="form-msg q-note" data-kind="error">' in card["note"]
+    assert vote(cookieless, str(qid)).status_code == 303
+    assert guest.get(f"/api/events/{code}").json()["questions"][0]["votes"] == 1
+
+
+def test_the_vote_form_is_rate_limited_like_the_api_and_says_so(settings: Settings) -> None:
+    with Floor(replace(settings, votes_per_minute=2)) as floor:
+        event = floor.create_event(code="limit")
+        mod = Moderator(floor.host, event)
+        (qid,) = approved(floor, mod, "limit", "How often may one vote?")
+        guest = floor.participant()
+        for choice in ("add", "withdraw"):
+            r = guest.post("/e/limit/vote", data={"question": str(qid), "vote": choice}, headers=ORIGIN,
+                           follow_redirects=False)
+            assert r.status_code == 303
+        r = guest.post("/e/limit/vote", data={"question": str(qid), "vote": "add"}, headers=ORIGIN,
+                       follow_redirects=False)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert "Too many votes in a short time." in r.text
+
+
+@pytest.mark.parametrize("check", [{"integrity": "proof"}, {"passcode": "open sesame"}])
+def test_the_vote_form_on_an_event_that_checks_devices_says_it_needs_the_script(
+        floor: Floor, event: dict[str, Any], mod: Moderator, check: dict[str, str]) -> None:
+    (qid,) = approved(floor, mod, event["code"], "Asked before the check was on?")
+    mod.patch(**check)
+    r = floor.participant().post(f"/e/{event['code']}/vote", data={"question": str(qid), "vote": "add"},
+                                 headers=ORIGIN, follow_redirects=False)
+    assert r.status_code in (401, 403) and "which needs JavaScript. Turn on JavaScript to vote." in r.text
+    assert mod.queue()[0]["votes"] == 0
 
 
 def test_without_the_script_the_header_does_not_claim_to_connect(floor: Floor, event: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Set
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -215,6 +216,28 @@ def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, Po
     if viewer.role is Role.MODERATOR:
         snap["stats"] = stats(questions)
     return snap
+
+
+@dataclass(frozen=True)
+class PageList:
+    """The public questions an attendee page carries in its HTML, in the order its script shows them."""
+
+    onscreen: dict[str, Any] | None  # the question on the shared screen, shown above the list
+    listed: list[dict[str, Any]]  # the most voted of the rest, at most the page's bound
+    total: int  # how many the whole list holds (the heading's count)
+
+
+def page_list(questions: list[dict[str, Any]], event: dict[str, Any], limit: int) -> PageList:
+    """From a snapshot's question views: what static/attendee.js renders first (sorted by votes, then by time; the
+    active segment's and unassigned questions), cut to `limit`, so that the page reads and votes before and
+    without its script and the script takes over the same cards."""
+    onscreen = next((q for q in questions if q["id"] == event.get("highlighted") and q["status"] == "approved"),
+                    None)
+    segment = event.get("active_segment")
+    approved = [q for q in questions if q["status"] == "approved" and q is not onscreen
+                and (segment is None or q["segment"] in (None, segment))]
+    approved.sort(key=lambda q: (-(q["votes"] or 0), q["created_at"] or "", q["id"]))
+    return PageList(onscreen, approved[:max(0, limit)], len(approved))
 
 
 def change_author(change: Change) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,12 +19,13 @@ from starlette.types import Scope
 
 from qa import i18n
 from qa import privacy as privacy_notice
-from qa.domain.errors import DomainError, NotFound
+from qa.domain.errors import DomainError, Invalid, NotFound
+from qa.domain.fields import ID_MAX
 from qa.domain.model import Event, Role, Viewer
-from qa.domain.views import event_view, moderation_counts, snapshot
+from qa.domain.views import event_view, moderation_counts, page_list, snapshot
 from qa.web import api as api_routes
 from qa.web import hosts
-from qa.web.errors import status_of
+from qa.web.errors import retry_headers, status_of
 from qa.web.identity import issue, require_attendee
 from qa.web.security import read_body
 
@@ -156,7 +158,7 @@ async def admin(request: Request) -> Response:
 
 
 async def attendee(request: Request, refused: str | None = None, kept: dict[str, str] | None = None,
-                   floor_refused: str | None = None) -> Response:
+                   floor_refused: str | None = None, vote_refused: VoteRefusal | None = None) -> Response:
     event = await _event(request)
     await issue(request)
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
@@ -165,7 +167,9 @@ async def attendee(request: Request, refused: str | None = None, kept: dict[str,
     return _render(request, "attendee.html", for_event=event, event=snap["event"], snapshot=snap, code=event.code,
                    join_url=join_url(request, event.code), asked=asked if asked in ASK_RESULTS else None,
                    refused=refused, kept=kept or {}, floor_refused=floor_refused,
-                   my_request=next((r for r in snap.get("speakers", []) if r.get("mine")), None))
+                   my_request=next((r for r in snap.get("speakers", []) if r.get("mine")), None),
+                   questions=page_list(snap["questions"], snap["event"], request.app.state.settings.page_questions),
+                   vote_refused=vote_refused)
 
 
 async def moderate(request: Request) -> Response:
@@ -304,6 +308,52 @@ async def floor_form(request: Request) -> Response:
     return RedirectResponse(f"/e/{event.code}#speakers", status_code=303)
 
 
+# -- the upvote without JavaScript --------------------------------------------------------------------
+VOTE_CHOICES = {"add": True, "withdraw": False}
+
+
+@dataclass(frozen=True)
+class VoteRefusal:
+    """Why a plain-HTML vote was not counted, for the page shown again: the error's code, and which card."""
+
+    code: str
+    question: int | None
+
+
+def _question_id(value: str | None) -> int | None:
+    """The form's question id: a whole number naming an item (1..ID_MAX), else None."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    qid = int(value)
+    return qid if 1 <= qid <= ID_MAX else None
+
+
+async def vote_form(request: Request) -> Response:
+    """Upvote (or withdraw the upvote) as a plain HTML form, before or without the script: the question id and the
+    choice (`add` or `withdraw`, which the page sets from what this participant voted) come in the body, never in
+    the address; 303 back to the page at the question's card; a refusal shows the page again with the reason."""
+    event = await _event(request)
+    raw = await read_body(request.stream(), request.headers, request.app.state.settings.max_body_bytes)
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    qid = _question_id(form.get("question"))
+    settings = request.app.state.settings
+    try:
+        if qid is None or form.get("vote") not in VOTE_CHOICES:
+            raise Invalid("The vote form needs a question id and add or withdraw.", "invalid_vote")
+        me = await require_attendee(request, event)  # the page that showed the form issued the cookie
+        await api_routes.limit(request, "votes", settings.votes_per_minute)
+        on = VOTE_CHOICES[form["vote"]]
+        await request.app.state.commands.vote(event.code, qid, me, on)
+    except DomainError as exc:
+        response = await attendee(request, vote_refused=VoteRefusal(exc.code, qid))
+        response.status_code = status_of(exc)
+        response.headers.update(retry_headers(exc))
+        return response
+    if on:
+        await request.app.state.activity.count(event.code, "votes")
+    return RedirectResponse(f"/e/{event.code}#question-{qid}", status_code=303)
+
+
 routes = [
     Route("/", home),
     Route("/join", join),
@@ -311,6 +361,7 @@ routes = [
     Route("/e/{code}", attendee),
     Route("/e/{code}/ask", ask_form, methods=["POST"]),
     Route("/e/{code}/speak", floor_form, methods=["POST"]),
+    Route("/e/{code}/vote", vote_form, methods=["POST"]),
     Route("/e/{code}/moderate", moderate),
     Route("/e/{code}/present", present),
     Route("/e/{code}/overlay", overlay),

@@ -178,6 +178,99 @@ def test_without_javascript_the_ask_form_posts_and_the_header_tells_the_truth(br
         ctx.close()
 
 
+def test_without_javascript_a_vote_counts_and_a_second_press_withdraws_it(browser: Any, event: Event) -> None:
+    q = event.ask("Voted on with JavaScript disabled?")
+    event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+    assert event.participant().post(f"/api/events/{event.code}/questions/{q['id']}/vote").status_code == 200
+    ctx = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    ctx.set_default_timeout(8000)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{event.base}/e/{event.code}")
+        card = page.locator(f"#q-list #question-{q['id']}")
+        vote = card.locator("button.vote")
+        expect(card.locator(".vote-count")).to_have_text("1")
+        expect(vote).to_have_attribute("aria-pressed", "false")
+        vote.click()
+        page.wait_for_url(f"**/e/{event.code}#question-{q['id']}")
+        assert "?" not in page.url  # the id went in the body; nothing in the address but the card's fragment
+        expect(card.locator(".vote-count")).to_have_text("2")
+        expect(vote).to_have_attribute("aria-pressed", "true")
+        assert event.queue()[q["id"]]["votes"] == 2
+        vote.click()  # a second press withdraws
+        page.wait_for_load_state()
+        expect(card.locator(".vote-count")).to_have_text("1")
+        expect(vote).to_have_attribute("aria-pressed", "false")
+        assert event.queue()[q["id"]]["votes"] == 1
+        # A card gone stale (the moderator archived the question meanwhile) says why the vote did not count.
+        event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "archive"})
+        vote.click()
+        expect(page.locator("#vote-msg")).to_have_text("Only questions in the list can get votes.")
+        expect(page.locator(f"#question-{q['id']}")).to_have_count(0)
+        assert event.queue()[q["id"]]["votes"] == 1
+    finally:
+        ctx.close()
+
+
+FRAMES = """window.__frames = [];
+const tick = () => {
+  const list = document.getElementById("q-list");
+  if (list && document.getElementById("q-empty")) {
+    const box = list.firstElementChild?.getBoundingClientRect();
+    window.__frames.push({ n: list.children.length, empty: !document.getElementById("q-empty").hidden,
+                           script: !!list.querySelector("button.vote[type=button]"),
+                           first: list.firstElementChild?.id, box: box && [box.top, box.height].map(Math.round) });
+  }
+  requestAnimationFrame(tick);
+};
+requestAnimationFrame(tick);"""
+
+
+def test_the_script_takes_over_the_pages_own_cards_without_a_flash_or_duplicates(browser: Any, event: Event) -> None:
+    ids = []
+    for text in ("First card drawn by the server?", "Second card drawn by the server?", "Third one, on screen?"):
+        q = event.ask(text)
+        event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+        ids.append(q["id"])
+    event.mod("POST", f"/questions/{ids[2]}/moderate", {"action": "highlight"})
+    ctx = browser.new_context(viewport=PHONE)
+    ctx.set_default_timeout(8000)
+    held: list[Any] = []
+    try:
+        page = ctx.new_page()
+        page.add_init_script(FRAMES)
+        # The script is held back until the page's own cards were painted, then let through.
+        page.route("**/attendee.js", lambda route: held.append(route))
+        page.goto(f"{event.base}/e/{event.code}", wait_until="commit")
+        page.wait_for_function("() => window.__frames?.some((f) => f.n === 2 && !f.script)")
+        assert page.locator("#onscreen-list li").count() == 1
+        for _ in range(400):  # the route's callback arrives with the client's next events
+            if held:
+                break
+            page.wait_for_timeout(25)
+        assert len(held) == 1
+        held[0].continue_()
+        page.wait_for_function("() => performance.getEntriesByName('floor:ready').length === 1")
+        page.wait_for_function("() => window.__frames.at(-1).script")
+        frames = page.evaluate("window.__frames")
+        assert all(f["n"] == 2 and not f["empty"] for f in frames), frames  # no frame without the cards
+        before = [f for f in frames if not f["script"]][-1]
+        after = next(f for f in frames if f["script"])
+        assert before["first"] == after["first"] == f"question-{ids[0]}"
+        assert before["box"] == after["box"], "the script's first card sits exactly where the page's own was"
+        shown = page.evaluate("[...document.querySelectorAll('li[id^=question-]')].map((li) => li.id)")
+        assert sorted(shown) == sorted(f"question-{i}" for i in ids)  # each card once: on screen, or in the list
+        assert page.locator("#q-list form.vote-form").count() == 0  # the script's own cards now
+        vote = page.locator(f"#question-{ids[0]} button.vote")
+        vote.click()
+        expect(vote).to_have_attribute("aria-pressed", "true")
+        expect(vote.locator(".vote-count")).to_have_text("1")
+        assert event.queue()[ids[0]]["votes"] == 1
+        assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # voted over the API
+    finally:
+        ctx.close()
+
+
 def test_the_qr_file_renders_as_an_image(phone: Any, event: Event) -> None:
     page = phone.new_page()
     page.goto(f"{event.base}/")
