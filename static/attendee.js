@@ -93,13 +93,19 @@ function questionItem(id) {
   const vote = h("button", { type: "button", class: "vote", "aria-pressed": "false", "data-qid": id },
     h("span", { class: "vote-icon", "aria-hidden": "true" }), count);
   vote.addEventListener("click", () => toggleVote(id));
+  // The participant's own question takes no upvote from them: its count shows, named as theirs, without a button.
+  const mineCount = h("span", { class: "vote-count", "aria-hidden": "true" }, "0");
+  const mineLabel = h("span", { class: "sr-only" });
+  const mineVotes = h("p", { class: "vote vote-own", hidden: true },
+    h("span", { class: "vote-icon", "aria-hidden": "true" }), mineCount, mineLabel);
   const status = h("p", { class: "q-status" }, h("span", { class: "badge badge-warn" }));
   const note = h("p", { class: "form-msg q-note", "data-kind": "error", hidden: true });
   const own = h("div", { class: "row q-own", hidden: true });
   // The id is the address the page's own vote form comes back to (#question-12), before and without the script.
-  const li = h("li", { class: "q", "data-qid": id, id: `question-${id}` }, flag, text, tr.el, meta, vote, status, note,
-    own);
-  it = { li, flag, text, tr, meta, who, org, sep, vote, count, status, note, own, ownShown: "" };
+  const li = h("li", { class: "q", "data-qid": id, id: `question-${id}` }, flag, text, tr.el, meta, vote, mineVotes,
+    status, note, own);
+  it = { li, flag, text, tr, meta, who, org, sep, vote, count, mineVotes, mineCount, mineLabel, status, note, own,
+    ownShown: "" };
   items.set(id, it);
   return it;
 }
@@ -115,8 +121,16 @@ function updateItem(it, q, { onscreen = false } = {}) {
   it.li.classList.toggle("q-onscreen", onscreen);
   it.li.classList.toggle("q-pending", q.status === "pending");
   it.li.classList.toggle("q-answered", q.status === "answered");
-  const votable = q.status === "approved" && !readOnly;
-  it.vote.hidden = q.status === "pending" || q.status === "merged";
+  const votable = q.status === "approved" && !readOnly && !q.mine;
+  const counted = q.status !== "pending" && q.status !== "merged";
+  it.vote.hidden = !counted || Boolean(q.mine);
+  it.mineVotes.hidden = !counted || !q.mine;
+  if (q.mine) {
+    const n = num(q.votes ?? 0);
+    const said = t("Your question: {votes}", { votes: nt("{n} vote", "{n} votes", q.votes ?? 0) });
+    setText(it.mineCount, n);
+    setText(it.mineLabel, said.includes(n) ? said : `${said} ${n}`); // read as the number that shows
+  }
   it.vote.disabled = !votable;
   it.vote.setAttribute("aria-pressed", q.voted ? "true" : "false");
   setText(it.count, num(q.votes ?? 0));
@@ -168,7 +182,7 @@ function refuseVote(id) {
 
 async function toggleVote(id) {
   const q = live.questions.get(id);
-  if (!q || q.status !== "approved" || readOnly || pendingVotes.has(id)) return;
+  if (!q || q.status !== "approved" || q.mine || readOnly || pendingVotes.has(id)) return;
   if (navigator.onLine === false || live.state === "offline") {
     refuseVote(id); // visibly refused, never silently reverted
     return;

@@ -481,7 +481,8 @@ function renderQuestions() {
     counts.received += 1; // a merged question was received too: the count never drops after a merge
     if (q.status in counts) counts[q.status] += 1;
   }
-  received = Math.max(received, counts.received);
+  // and never after an erasure either: the server's total counts every question ever asked
+  received = Math.max(received, counts.received, ctx.live.moderationCounts?.received ?? 0);
   counts.received = received;
   renderMerged();
   for (const k of ["received", "pending", "approved", "answered", "rejected"]) setText($(`#n-${k}`), num(counts[k]));

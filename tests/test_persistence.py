@@ -18,7 +18,7 @@ def test_events_questions_votes_polls_and_moderation_survive_a_restart(settings:
     with Floor(settings) as floor:
         event = floor.create_event(code="panel", moderation="pre")
         mod = Moderator(floor.host, event)
-        alice, bob = floor.participant(), floor.participant()
+        alice, bob, carol = floor.participant(), floor.participant(), floor.participant()
         approved = ask(alice, "panel", "Survives a restart?", name="Ann", affiliation="ACME")
         highlighted = ask(bob, "panel", "Highlighted across it?")
         pending = ask(bob, "panel", "Still pending afterwards?")
@@ -28,7 +28,7 @@ def test_events_questions_votes_polls_and_moderation_survive_a_restart(settings:
         mod.moderate(highlighted["id"], "highlight")
         mod.moderate(rejected["id"], "reject")
         assert bob.post(f"/api/events/panel/questions/{approved['id']}/vote").status_code == 200
-        assert alice.post(f"/api/events/panel/questions/{approved['id']}/vote").status_code == 200
+        assert carol.post(f"/api/events/panel/questions/{approved['id']}/vote").status_code == 200
         assert alice.post(f"/api/events/panel/questions/{highlighted['id']}/vote").status_code == 200
         poll = mod.create_poll(title="Restart?", kind="single", options=["Fine", "Scary"])
         mod.poll_action(poll["id"], "open")
@@ -38,7 +38,7 @@ def test_events_questions_votes_polls_and_moderation_survive_a_restart(settings:
         mod.patch(questions_open=False)
         before = moderator_snapshot(floor, event)
         alice_before = alice.get("/api/events/panel").json()
-        alice_cookie = alice.cookies[COOKIE]
+        alice_cookie, carol_cookie = alice.cookies[COOKIE], carol.cookies[COOKIE]
 
     with Floor(settings) as floor:
         after = moderator_snapshot(floor, event)
@@ -55,11 +55,32 @@ def test_events_questions_votes_polls_and_moderation_survive_a_restart(settings:
         assert (restored_poll["status"], restored_poll["voters"], restored_poll["results"]["counts"]) == (
             "closed", 2, [1, 1])
         mine = {q["id"]: (q["mine"], q["voted"]) for q in alice_before["questions"]}
-        assert mine[approved["id"]] == (True, True) and mine[highlighted["id"]] == (False, True)
+        assert mine[approved["id"]] == (True, False) and mine[highlighted["id"]] == (False, True)
         # Votes stay one per participant across the restart, and the moderator token still works.
-        assert alice.post(f"/api/events/panel/questions/{approved['id']}/vote").json() == {"votes": 2, "voted": True}
+        carol = floor.participant(carol_cookie)
+        assert carol.post(f"/api/events/panel/questions/{approved['id']}/vote").json() == {"votes": 2, "voted": True}
         assert Moderator(floor.host, event).patch(questions_open=True)["questions_open"] is True
         assert moderator_snapshot(floor, event)["seq"] == before["seq"] + 1
+
+
+def test_moderation_counts_survive_a_restart_and_count_each_question_once_after_it(settings: Settings) -> None:
+    with Floor(settings) as floor:
+        event = floor.create_event(code="panel", moderation="pre")
+        mod = Moderator(floor.host, event)
+        asker = floor.participant()
+        q = ask(asker, "panel", "Counted once, restart or not?")
+        mod.moderate(q["id"], "approve")
+        mod.moderate(q["id"], "reject")  # published before: still counted as published
+        asker_cookie = asker.cookies[COOKIE]
+    counted = {"received": 1, "published": 1, "merged": 0, "answered": 0, "not_published": 0}
+
+    with Floor(settings) as floor:
+        assert floor.host.get("/api/events/panel").json()["moderation_counts"] == counted
+        mod = Moderator(floor.host, event)
+        mod.moderate(q["id"], "approve")  # the question remembers it was counted: no second "published"
+        mod.moderate(q["id"], "answer")
+        assert floor.participant(asker_cookie).delete("/api/events/panel/me").status_code == 204
+        assert floor.host.get("/api/events/panel").json()["moderation_counts"] == counted | {"answered": 1}
 
 
 def test_a_socket_resumes_across_a_restart_from_the_persisted_log(settings: Settings) -> None:

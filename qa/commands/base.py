@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from qa.broker.base import Broker
+from qa.domain import counts
 from qa.domain.errors import Conflict, NotFound, Unavailable
 from qa.domain.limits import Limits
 from qa.domain.model import (
@@ -62,6 +63,8 @@ class CommandBase:
                 return
 
     async def _commit(self, code: str, write: Write) -> list[Change]:
+        for q in write.questions:  # every question write passes here: the moderation counters move with it
+            counts.add(write.counts, counts.count(q))
         changes = await self.store.commit(code, write)
         await self.publish(code, list(changes))
         return changes

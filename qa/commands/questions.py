@@ -58,7 +58,12 @@ class QuestionCommands(CommandBase):
         return q
 
     async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:
+        """Upvote (on) or withdraw. An asker never upvotes their own question; withdrawing stays open to everyone,
+        so a vote cast before that rule can still be taken back."""
         q = await self.question(code, qid)
+        if on and q.author == participant:
+            raise Conflict("You asked this question: it already carries your interest, so it takes no upvote "
+                           "from you.", "own_question")
         if on and q.status is not Status.APPROVED:
             raise Conflict("Only approved questions can be upvoted.", "not_votable")
         votes, changed = await self.store.vote(code, qid, participant, on)

@@ -148,6 +148,7 @@ class Question:
     answered_at: float | None = None
     client_id: str | None = None  # the asker's idempotency key: a retried send never asks twice
     translations: dict[str, str] = field(default_factory=dict)  # reviewed translations: language -> text
+    counted: list[str] = field(default_factory=list)  # the moderation counters it is in (qa.domain.counts)
     rev: int = 0
     votes: int = 0  # overlaid from the vote counter when read; never the source of truth
 

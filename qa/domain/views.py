@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from qa.domain import counts as counters
 from qa.domain import polls as poll_rules
 from qa.domain import speakers as speaker_rules
 from qa.domain.model import (
@@ -169,23 +170,18 @@ def note_view(note: Note) -> dict[str, Any]:
     return {"id": note.id, "text": note.text, "created_at": iso(note.created_at), "acked_at": iso(note.acked_at)}
 
 
-def moderation_counts(questions: list[Question]) -> dict[str, int]:
-    """Open moderation counts, for everyone: received (every question asked), published (shown to the room, now
-    or before being archived), merged into others, answered, and not published (waiting, held or rejected)."""
-    published = {Status.APPROVED, Status.ANSWERED, Status.ARCHIVED}
-    return {
-        "received": len(questions),
-        "published": sum(q.status in published and not q.held for q in questions),
-        "merged": sum(q.status is Status.MERGED for q in questions),
-        "answered": sum(q.status is Status.ANSWERED and not q.held for q in questions),
-        "not_published": sum(q.status in (Status.PENDING, Status.REJECTED) or q.held for q in questions),
-    }
+def moderation_counts(stored: Mapping[str, int]) -> dict[str, int]:
+    """Open moderation counts, for everyone: the event's stored counters (qa.domain.counts says what each one
+    counts and which are totals that never fall)."""
+    return counters.view(stored)
 
 
-def stats(questions: list[Question]) -> dict[str, int]:
+def stats(questions: list[Question], received: int | None = None) -> dict[str, int]:
+    """The moderator's overview: questions by status now, and `received` (the total ever asked, which neither a
+    merge nor an erasure lowers)."""
     live = [q for q in questions if q.status is not Status.MERGED]
     return {
-        "received": len(live),
+        "received": max(received or 0, len(questions)),
         "pending": sum(q.status is Status.PENDING for q in live),
         "approved": sum(q.status is Status.APPROVED for q in live),
         "answered": sum(q.status is Status.ANSWERED for q in live),
@@ -199,7 +195,8 @@ def stats(questions: list[Question]) -> dict[str, int]:
 
 def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, PollTally]], notes: list[Note],
              seq: int, viewer: Viewer, voted: Set[int], answers: dict[int, list[str]],
-             speakers: list[Speaker] | None = None) -> dict[str, Any]:
+             speakers: list[Speaker] | None = None, counts: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """What one viewer sees of the event at `seq`; `counts` are the stored moderation counters (EventState)."""
     snap: dict[str, Any] = {
         "event": event_view(event, viewer),
         "questions": [question_view(q, viewer, q.id in voted) for q in questions
@@ -212,9 +209,9 @@ def snapshot(event: Event, questions: list[Question], polls: list[tuple[Poll, Po
     }
     if viewer.backstage:
         snap["notes"] = [note_view(n) for n in notes]
-    snap["moderation_counts"] = moderation_counts(questions)  # open moderation: the same for everyone
+    snap["moderation_counts"] = moderation_counts(counts or {})  # open moderation: the same for everyone
     if viewer.role is Role.MODERATOR:
-        snap["stats"] = stats(questions)
+        snap["stats"] = stats(questions, (counts or {}).get("received"))
     return snap
 
 

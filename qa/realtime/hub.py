@@ -381,10 +381,7 @@ class Room:
         asked for them with a `counts` message."""
         if not any(c.wants_counts for c in self.connections):
             return
-        state = await self.hub.store.state(self.code)
-        if state is None:
-            return
-        counts = views.moderation_counts(state.questions)
+        counts = views.moderation_counts(await self.hub.store.moderation_counts(self.code))  # a few fields, no scan
         if counts != self._sent_counts:
             self._sent_counts = counts
             out = frame("moderation.counts", self.last_seq, counts)
@@ -396,7 +393,7 @@ class Room:
         """The current counts to one socket that just asked for them."""
         state = await self.state()
         if state is not None:
-            conn.push(frame("moderation.counts", self.last_seq, views.moderation_counts(state.questions)),
+            conn.push(frame("moderation.counts", self.last_seq, views.moderation_counts(state.counts)),
                       self.last_seq, counts=True)
 
     async def send_poll_results(self, pid: int, only: Collection[Connection] | None = None) -> None:
@@ -549,7 +546,7 @@ class Hub:
             if answers is None:
                 answers = await store.answers_of(room.code, viewer.participant) if viewer.participant else {}
             snap = views.snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer,
-                                  conn.voted, answers, state.speakers)
+                                  conn.voted, answers, state.speakers, state.counts)
             conn.send_direct(frame("snapshot", state.seq, snap), state.seq)
             if conn.go_live(state.seq):
                 await room.send_all_counts(only=conn)  # counts that moved while we synced, read fresh

@@ -36,7 +36,8 @@ class Write:
     delete_questions: list[int] = field(default_factory=list)
     delete_polls: list[int] = field(default_factory=list)
     reset_polls: list[int] = field(default_factory=list)
-    merge_votes: tuple[int, int] | None = None  # (source, target): union the voters into target
+    merge_votes: tuple[int, int] | None = None  # (source, target): union the voters into target (not its author)
+    counts: dict[str, int] = field(default_factory=dict)  # moderation counters to move by (qa.domain.counts)
     audit: list[dict[str, Any]] = field(default_factory=list)  # moderator actions, recorded with their change
 
 
@@ -50,6 +51,7 @@ class EventState:
     notes: list[Note]
     seq: int
     speakers: list[Speaker] = field(default_factory=list)  # by id; qa.domain.speakers.in_order gives list order
+    counts: dict[str, int] = field(default_factory=dict)  # the moderation counters (only those ever moved)
 
 
 class Store(abc.ABC):
@@ -126,8 +128,14 @@ class Store(abc.ABC):
     # -- writing ---------------------------------------------------------------------------------------
     @abc.abstractmethod
     async def commit(self, code: str, write: Write) -> list[Change]:
-        """Raise StaleWrite on a rev mismatch, DuplicateQuestion when a new question's (author, client_id) is
+        """Apply everything in `write` (entities, deletions, vote merge, counter moves, log, audit) or nothing.
+
+        Raise StaleWrite on a rev mismatch, DuplicateQuestion when a new question's (author, client_id) is
         already taken in this event; in either case nothing is written."""
+
+    @abc.abstractmethod
+    async def moderation_counts(self, code: str) -> dict[str, int]:
+        """The event's moderation counters as the commits moved them ({} for an unknown event or none moved)."""
 
     @abc.abstractmethod
     async def audit_log(self, code: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ scripts derive the event's keys from one base name, which is only allowed becaus
     {prefix}:{code}:log       stream of changes, entry id = seq, capped at log_max
     {prefix}:{code}:scrubbed  sorted set of log seqs removed with an erased question (changes_since counts them)
     {prefix}:{code}:audit     list of moderator actions (JSON), oldest first, capped at audit_max
+    {prefix}:{code}:mc        hash: moderation counter -> value (qa.domain.counts), moved by the commit script
     {prefix}:{code}:presence  hash: instance -> "count expiry_ms"
     {prefix}:{code}:voters:Q  set of participants;  :voted:P  set of question ids
     {prefix}:{code}:pa:POLL   hash participant -> keys JSON;  :pc:POLL  hash key -> count;  :mine:P  pid -> keys
@@ -59,7 +60,8 @@ return redis.call('HINCRBY', base .. 'ids', ARGV[2], 1)
 _DELETE = _PRELUDE + """
 local found = redis.call('EXISTS', ev)
 for _, key in ipairs(redis.call('SMEMBERS', base .. 'keys')) do redis.call('UNLINK', key) end
-for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 's', 'log', 'scrubbed', 'audit', 'presence', 'keys'}) do
+for _, name in ipairs({'ev', 'ids', 'q', 'qv', 'cid', 'p', 'n', 's', 'log', 'scrubbed', 'audit', 'presence', 'mc',
+                       'keys'}) do
   redis.call('UNLINK', base .. name)
 end
 return found
@@ -174,11 +176,17 @@ end
 if plan.merge then
   local src, dst = tostring(plan.merge[1]), tostring(plan.merge[2])
   local from, into = base .. 'voters:' .. src, own(base .. 'voters:' .. dst)
+  local target = redis.call('HGET', base .. 'q', dst)
+  local asker = target and cjson.decode(target).author or ''
   for _, who in ipairs(redis.call('SMEMBERS', from)) do
-    redis.call('SADD', into, who)
     local mine = base .. 'voted:' .. who
     redis.call('SREM', mine, src)
-    redis.call('SADD', mine, dst)
+    if who ~= asker then  -- nobody upvotes their own question, not even by a merge
+      redis.call('SADD', into, who)
+      redis.call('SADD', mine, dst)
+    elseif redis.call('EXISTS', mine) == 0 then
+      redis.call('SREM', base .. 'keys', mine)
+    end
   end
   redis.call('UNLINK', from)
   redis.call('SREM', base .. 'keys', from)
@@ -188,6 +196,7 @@ if plan.merge then
     end
   end
 end
+for _, c in ipairs(plan.counts) do redis.call('HINCRBY', base .. 'mc', c[1], c[2]) end
 if #plan.audit > 0 then
   for _, entry in ipairs(plan.audit) do redis.call('RPUSH', base .. 'audit', entry) end
   redis.call('LTRIM', base .. 'audit', -tonumber(plan.audit_max), -1)
@@ -226,7 +235,7 @@ for _, pid in ipairs(redis.call('HKEYS', base .. 'p')) do
 end
 return {data, redis.call('HGET', ev, 'seq'), redis.call('HGETALL', base .. 'q'), redis.call('HGETALL', base .. 'qv'),
         redis.call('HGETALL', base .. 'p'), tallies, redis.call('HGETALL', base .. 'n'),
-        redis.call('HGETALL', base .. 's')}
+        redis.call('HGETALL', base .. 's'), redis.call('HGETALL', base .. 'mc')}
 """
 
 _QUESTION = _PRELUDE + """
@@ -423,7 +432,7 @@ class RedisStore(Store):
         raw = await self._run("state", code)
         if raw is None:
             return None
-        data, seq, q_raw, votes_raw, p_raw, tallies_raw, n_raw, s_raw = raw
+        data, seq, q_raw, votes_raw, p_raw, tallies_raw, n_raw, s_raw, mc_raw = raw
         votes = _pairs(votes_raw)
         questions = []
         for qid, qdata in sorted(_pairs(q_raw).items(), key=lambda kv: int(kv[0])):
@@ -435,7 +444,8 @@ class RedisStore(Store):
                  for pid, pdata in sorted(_pairs(p_raw).items(), key=lambda kv: int(kv[0]))]
         notes = [Note.from_dict(orjson.loads(ndata)) for _, ndata in sorted(_pairs(n_raw).items(),
                                                                            key=lambda kv: int(kv[0]))]
-        return EventState(Event.from_dict(orjson.loads(data)), questions, polls, notes, int(seq), _speakers(s_raw))
+        return EventState(Event.from_dict(orjson.loads(data)), questions, polls, notes, int(seq), _speakers(s_raw),
+                          _counts(mc_raw))
 
     async def get_question(self, code: str, qid: int) -> Question | None:
         raw = await self._run("question", code, qid)
@@ -497,6 +507,7 @@ class RedisStore(Store):
             "reset_polls": write.reset_polls,
             "changes": [[c.type, _dump(c.data)] for c in write.changes],
             "audit": [_dump(e) for e in write.audit],
+            "counts": [[name, n] for name, n in write.counts.items() if n],
             "audit_max": self.audit_max,
         }
         if write.event is not None:
@@ -526,6 +537,9 @@ class RedisStore(Store):
             sp.rev += 1
         first = int(result[1])
         return [Change(first + i, c.type, c.data) for i, c in enumerate(write.changes)]
+
+    async def moderation_counts(self, code: str) -> dict[str, int]:
+        return _counts(await self._do(self._client.hgetall(self._base(code) + "mc")))
 
     async def audit_log(self, code: str) -> list[dict[str, Any]]:
         raw = await self._do(self._client.lrange(self._base(code) + "audit", 0, -1))
@@ -573,6 +587,10 @@ def _pairs(flat: list[bytes] | dict[bytes, bytes]) -> dict[str, bytes]:
 
 def _speakers(flat: list[bytes] | dict[bytes, bytes]) -> list[Speaker]:
     return [Speaker.from_dict(orjson.loads(v)) for _, v in sorted(_pairs(flat).items(), key=lambda kv: int(kv[0]))]
+
+
+def _counts(flat: list[bytes] | dict[bytes, bytes]) -> dict[str, int]:
+    return {name: int(value) for name, value in _pairs(flat).items()}
 
 
 def _tally(counts: list[bytes], voters: int) -> PollTally:

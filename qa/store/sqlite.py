@@ -41,9 +41,11 @@ CREATE TABLE IF NOT EXISTS speakers (code TEXT, id INTEGER, data TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS log (code TEXT, seq INTEGER, type TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (code, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (code TEXT, n INTEGER, data TEXT NOT NULL, PRIMARY KEY (code, n)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS moderation_counts (code TEXT, name TEXT, value INTEGER NOT NULL, PRIMARY KEY (code, name))
+    WITHOUT ROWID;
 """
 _PER_EVENT_TABLES = ("ids", "questions", "votes", "polls", "poll_answers", "poll_counts", "notes", "log", "audit",
-                     "speakers", "events")
+                     "speakers", "moderation_counts", "events")
 
 
 class SqliteStore(Store):
@@ -143,7 +145,9 @@ class SqliteStore(Store):
                 "SELECT data FROM notes WHERE code = ? ORDER BY id", (code,))]
             speakers = [Speaker.from_dict(orjson.loads(r[0])) for r in db.execute(
                 "SELECT data FROM speakers WHERE code = ? ORDER BY id", (code,))]
-        return EventState(Event.from_dict(orjson.loads(row[0])), questions, tallies, notes, int(row[1]), speakers)
+            counts = self._counts(db, code)
+        return EventState(Event.from_dict(orjson.loads(row[0])), questions, tallies, notes, int(row[1]), speakers,
+                          counts)
 
     async def get_question(self, code: str, qid: int) -> Question | None:
         row = self._one("SELECT data, votes FROM questions WHERE code = ? AND id = ?", (code, qid))
@@ -226,6 +230,9 @@ class SqliteStore(Store):
                 db.execute("DELETE FROM polls WHERE code = ? AND id = ?", (code, pid))
             if write.merge_votes is not None:
                 self._merge_votes(db, code, *write.merge_votes)
+            db.executemany("INSERT INTO moderation_counts (code, name, value) VALUES (?, ?, ?) "
+                           "ON CONFLICT (code, name) DO UPDATE SET value = value + excluded.value",
+                           [(code, name, n) for name, n in write.counts.items() if n])
             changes = []
             for pending in write.changes:
                 seq += 1
@@ -244,6 +251,16 @@ class SqliteStore(Store):
         db.executemany("INSERT INTO audit (code, n, data) VALUES (?, ?, ?)",
                        [(code, last + i, _dump(e)) for i, e in enumerate(entries, start=1)])
         db.execute("DELETE FROM audit WHERE code = ? AND n <= ?", (code, last + len(entries) - self.audit_max))
+
+    async def moderation_counts(self, code: str) -> dict[str, int]:
+        try:
+            return self._counts(self.db, code)
+        except sqlite3.Error as exc:
+            raise Unavailable(f"Storage failed: {exc.__class__.__name__}.") from None
+
+    def _counts(self, db: sqlite3.Connection, code: str) -> dict[str, int]:
+        rows = db.execute("SELECT name, value FROM moderation_counts WHERE code = ?", (code,)).fetchall()
+        return {str(name): int(value) for name, value in rows}
 
     async def audit_log(self, code: str) -> list[dict[str, Any]]:
         rows = self._all("SELECT data FROM audit WHERE code = ? ORDER BY n", (code,))
@@ -274,8 +291,10 @@ class SqliteStore(Store):
                    "ON CONFLICT (code, id) DO UPDATE SET data = excluded.data", (code, eid, _dump(data)))
 
     def _merge_votes(self, db: sqlite3.Connection, code: str, source: int, target: int) -> None:
+        # Never the target's own asker: nobody upvotes their own question, not even by a merge.
         db.execute("INSERT OR IGNORE INTO votes (code, qid, participant) SELECT code, ?, participant FROM votes "
-                   "WHERE code = ? AND qid = ?", (target, code, source))
+                   "WHERE code = ? AND qid = ? AND participant IS NOT "
+                   "(SELECT author FROM questions WHERE code = ? AND id = ?)", (target, code, source, code, target))
         db.execute("DELETE FROM votes WHERE code = ? AND qid = ?", (code, source))
         for qid in (source, target):
             db.execute("UPDATE questions SET votes = (SELECT COUNT(*) FROM votes WHERE code = ? AND qid = ?) "

@@ -149,7 +149,7 @@ async def get_event(request: Request) -> Response:
     voted = await store.voted(event.code, viewer.participant) if viewer.participant else set()
     answers = await store.answers_of(event.code, viewer.participant) if viewer.participant else {}
     return ok(snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers,
-                       state.speakers))
+                       state.speakers, state.counts))
 
 
 async def patch_event(request: Request) -> Response:

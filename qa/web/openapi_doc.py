@@ -142,6 +142,15 @@ SCHEMAS: dict[str, Any] = {
         "polls": {"type": "array", "items": _ref("Poll")}, "seq": {"type": "integer", "minimum": 0},
         "viewer": {"type": "object"}, "notes": {"type": "array", "items": _ref("Note")},
         "stats": {"type": "object"},
+        "moderation_counts": {
+            "type": "object", "required": ["received", "published", "merged", "answered", "not_published"],
+            "properties": {k: {"type": "integer", "minimum": 0} for k in
+                           ("received", "published", "merged", "answered", "not_published")},
+            "description": "Open moderation counts, the same for everyone. Totals that never go down (not when a "
+                           "question is rejected later, nor when it is erased): `received` (every question asked), "
+                           "`published` (ever shown to the room), `merged`, `answered` (each question once). A "
+                           "figure of now: `not_published`, questions turned down (rejected, held or archived) and "
+                           "never published; it falls when one is published after all or goes back to the queue"},
         "speakers": {"type": "array", "items": _ref("Speaker"), "description": "The list of speakers in list "
                      "order: who speaks, then who waits (moderators: then every other request)"}}},
     "Speaker": {"type": "object", "required": ["id", "name", "delegation", "group", "kind", "language", "status",
@@ -369,7 +378,10 @@ PATHS: dict[str, Any] = {
         body=_ref("Ask"))},
     "/api/events/{code}/questions/{qid}/vote": {
         "parameters": [_code, _qid],
-        "post": _op("Upvote (idempotent)", {**_ok("200", "Votes", _ref("Votes")), **_errors(*_VOTE_ERRORS)}),
+        "post": _op("Upvote (idempotent); its own asker may not upvote a question",
+                    {**_ok("200", "Votes", _ref("Votes")), **_errors(*_VOTE_ERRORS),
+                     "409": {"description": "`not_votable`: the question is not approved; `own_question`: the caller "
+                                            "asked it (nothing is written)", **_json(_ref("Error"))}}),
         "delete": _op("Withdraw the upvote", {**_ok("200", "Votes", _ref("Votes")), **_errors(*_VOTE_ERRORS)}),
     },
     "/api/events/{code}/questions/{qid}": {

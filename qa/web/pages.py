@@ -120,7 +120,7 @@ async def _snapshot(request: Request, event: Event, viewer: Viewer) -> dict[str,
     voted = await store.voted(event.code, viewer.participant) if viewer.participant else set()
     answers = await store.answers_of(event.code, viewer.participant) if viewer.participant else {}
     return snapshot(state.event, state.questions, state.polls, state.notes, state.seq, viewer, voted, answers,
-                    state.speakers)
+                    state.speakers, state.counts)
 
 
 def _render(request: Request, name: str, *, for_event: Event | None = None, shared_screen: bool = False,
@@ -241,8 +241,7 @@ async def overlay(request: Request) -> Response:
 async def privacy(request: Request) -> Response:
     event = await _event(request)
     await issue(request)
-    state = await request.app.state.store.state(event.code)
-    counts = moderation_counts(state.questions) if state is not None else None
+    counts = moderation_counts(await request.app.state.store.moderation_counts(event.code))
     return _render(request, "privacy.html", for_event=event, event=event_view(event, Viewer(Role.PRESENTER)),
                    moderation_counts=counts,
                    code=event.code, retention_days=event.retention_days, items=privacy_notice.ITEMS,

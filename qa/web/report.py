@@ -143,7 +143,7 @@ async def report(request: Request) -> Response:
             bucket = int(q.created_at // BUCKET_SECONDS) * BUCKET_SECONDS
             activity.setdefault("questions", {})[bucket] = activity["questions"].get(bucket, 0) + 1
     context = {"report_event": event, "code": event.code, "questions": ordered(state.questions),
-               "counts": moderation_counts(state.questions), "polls": polls,
+               "counts": moderation_counts(state.counts), "polls": polls,
                "rejected": sum(q.status is Status.REJECTED or q.held for q in state.questions),
                "generated": datetime.now(UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                "started": datetime.fromtimestamp(event.created_at, zone).strftime("%Y-%m-%d %H:%M"),
