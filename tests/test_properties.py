@@ -1,7 +1,8 @@
-"""Property-based (stateful) tests: for ANY sequence of asks, votes, withdrawals, moderator actions and bans,
-vote counts equal distinct voters, seq strictly increases, attendees never receive others' hidden questions,
-and a banned participant's questions never wait in the queue or reach anyone else — checked on the real
-SQLite store, commands and broker."""
+"""Property-based (stateful) tests: for ANY sequence of asks, votes, withdrawals, moderator actions, bans and
+forget-me, vote counts equal distinct voters (never the asker), seq strictly increases, attendees never receive
+others' hidden questions, a banned participant's questions never wait in the queue or reach anyone else, and the
+moderation counts count each question once and their totals never fall — checked on the real SQLite store,
+commands and broker."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from qa.broker.memory import MemoryBroker
 from qa.commands import Commands
+from qa.domain import counts as counters
 from qa.domain.errors import DomainError
 from qa.domain.limits import Limits
 from qa.domain.model import Role, Status, Viewer, participant_tag
@@ -38,6 +40,12 @@ class FloorMachine(RuleBasedStateMachine):
         self.voters: dict[int, set[str]] = {}
         self.seqs: list[int] = []
         self.banned: set[str] = set()
+        self.authors: dict[int, str] = {}
+        # what the moderation counts must say, from every status each question was seen in (qa/domain/counts.py)
+        self.ever_public: set[int] = set()
+        self.ever_answered: set[int] = set()
+        self.turned_down: dict[int, bool] = {}  # erased questions keep the last value they had
+        self.counts_before: dict[str, int] = {}
         self.run(self._setup())
 
     def run(self, coro):  # type: ignore[no-untyped-def]
@@ -71,6 +79,7 @@ class FloorMachine(RuleBasedStateMachine):
         except DomainError:
             return
         self.voters[q.id] = set()
+        self.authors[q.id] = who
         if who in self.banned:
             assert (q.status, q.held) == (Status.REJECTED, True)  # silently held, never queued or published
 
@@ -89,6 +98,14 @@ class FloorMachine(RuleBasedStateMachine):
             return
         (self.voters[qid].add if on else self.voters[qid].discard)(who)
 
+    @rule(who=st.sampled_from(PARTICIPANTS))
+    def forget(self, who: str) -> None:
+        self.run(self.commands.forget(self.code, who))
+        for qid in [qid for qid in self.voters if self.authors[qid] == who]:
+            del self.voters[qid]
+        for voters in self.voters.values():
+            voters.discard(who)
+
     @precondition(lambda self: self.voters)
     @rule(data=st.data(), action=st.sampled_from(ACTIONS))
     def moderate(self, data: st.DataObject, action: str) -> None:
@@ -103,6 +120,26 @@ class FloorMachine(RuleBasedStateMachine):
         state = self.run(self.store.state(self.code))
         for q in state.questions:
             assert q.votes == len(self.voters[q.id]), (q.id, q.votes, self.voters[q.id])
+
+    @invariant()
+    def nobody_upvotes_their_own_question(self) -> None:
+        for qid, voters in self.voters.items():
+            assert self.authors[qid] not in voters
+
+    @invariant()
+    def moderation_counts_count_each_question_once_and_their_totals_never_fall(self) -> None:
+        state = self.run(self.store.state(self.code))
+        for q in state.questions:
+            if q.status in (Status.APPROVED, Status.ANSWERED):
+                self.ever_public.add(q.id)
+            if q.status is Status.ANSWERED:
+                self.ever_answered.add(q.id)
+            self.turned_down[q.id] = q.status in (Status.REJECTED, Status.ARCHIVED) and q.id not in self.ever_public
+        counts = counters.view(state.counts)
+        assert counts == {"received": len(self.authors), "published": len(self.ever_public), "merged": 0,
+                          "answered": len(self.ever_answered), "not_published": sum(self.turned_down.values())}
+        assert all(counts[k] >= self.counts_before.get(k, 0) for k in counters.TOTALS), (self.counts_before, counts)
+        self.counts_before = counts
 
     @invariant()
     def a_banned_participants_questions_never_wait_in_the_queue(self) -> None:

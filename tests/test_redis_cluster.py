@@ -22,6 +22,7 @@ from tests.test_broker_contract import (  # noqa: F401 - the contract tests run 
     test_subscription_is_reference_counted_and_cleaned_up,
 )
 from tests.test_store_contract import (  # noqa: F401
+    test_a_merge_never_makes_the_kept_questions_asker_one_of_its_voters,
     test_a_second_question_with_the_same_idempotency_key_is_refused_and_nothing_is_written,
     test_audit_records_are_committed_with_their_change_and_read_oldest_first,
     test_bans_and_held_questions_survive_a_round_trip,
@@ -36,6 +37,8 @@ from tests.test_store_contract import (  # noqa: F401
     test_ids_count_up_per_event_and_kind,
     test_log_is_capped_and_resume_past_the_cap_needs_a_snapshot,
     test_merging_unions_voters,
+    test_moderation_counters_go_with_the_event,
+    test_moderation_counters_move_only_with_their_write,
     test_poll_answers_replace_and_withdraw,
     test_presence_counts_this_instance,
     test_reset_and_delete_poll_drop_answers,

@@ -179,6 +179,53 @@ async def test_merging_unions_voters(store: Store) -> None:
     assert await store.voted("panel", "y") == {b.id}
 
 
+async def test_a_merge_never_makes_the_kept_questions_asker_one_of_its_voters(store: Store) -> None:
+    await store.create_event(make_event())
+    kept, dupe = make_question(1, author="ann"), make_question(2, author="bob")
+    await store.commit("panel", Write([created(kept), created(dupe)], questions=[kept, dupe]))
+    for voter in ("ann", "cy"):  # ann upvoted the duplicate of her own question
+        await store.vote("panel", dupe.id, voter, True)
+    src = await store.get_question("panel", dupe.id)
+    assert src is not None
+    src.status, src.merged_into = Status.MERGED, kept.id
+    await store.commit("panel", Write([PendingChange("question.updated", {"question": src.to_dict()})],
+                                      questions=[src], merge_votes=(dupe.id, kept.id)))
+    assert await store.vote_counts("panel", [dupe.id, kept.id]) == {dupe.id: 0, kept.id: 1}
+    assert await store.voted("panel", "ann") == set() and await store.voted("panel", "cy") == {kept.id}
+
+
+async def test_moderation_counters_move_only_with_their_write(store: Store) -> None:
+    await store.create_event(make_event())
+    assert await store.moderation_counts("panel") == {}
+    q = make_question(1)
+    await store.commit("panel", Write([created(q)], questions=[q], counts={"received": 1, "not_published": 1}))
+    stale = make_question(1)  # rev 0 again: this write loses, and its counter moves with it
+    with pytest.raises(StaleWrite):
+        await store.commit("panel", Write([created(stale)], questions=[stale], counts={"received": 1}))
+    assert await store.moderation_counts("panel") == {"received": 1, "not_published": 1}
+    again = await store.get_question("panel", q.id)
+    assert again is not None
+    await store.commit("panel", Write([PendingChange("question.updated", {"question": again.to_dict()})],
+                                      questions=[again], counts={"published": 1, "not_published": -1}))
+    await store.commit("panel", Write([PendingChange("question.deleted", {"question": {"id": q.id}})],
+                                      delete_questions=[q.id]))  # an erasure moves no counter
+    expected = {"received": 1, "published": 1, "not_published": 0}
+    assert await store.moderation_counts("panel") == expected
+    state = await store.state("panel")
+    assert state is not None and state.counts == expected and state.questions == []
+    assert await store.moderation_counts("ghost") == {}
+
+
+async def test_moderation_counters_go_with_the_event(store: Store) -> None:
+    await store.create_event(make_event())
+    await store.commit("panel", Write([], counts={"received": 3}))
+    assert await store.delete_event("panel") is True
+    assert await store.moderation_counts("panel") == {}
+    await store.create_event(make_event())  # the same code again starts from nothing
+    state = await store.state("panel")
+    assert state is not None and state.counts == {}
+
+
 async def test_poll_answers_replace_and_withdraw(store: Store) -> None:
     await store.create_event(make_event())
     poll = Poll(id=1, title="Pick", kind=PollKind.MULTIPLE, created_at=time.time(), options=["A", "B", "C"])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, Event, Watch
+from tests.browser.conftest import PHONE, Event, Watch, shot
 
 pytestmark = pytest.mark.browser
 
@@ -108,7 +108,36 @@ def test_the_attendee_sees_the_moderation_counts_move_live(event: Event, open_pa
     expect(page.locator('#moderation-counts [data-count="received"]')).to_have_text("0")
     q = event.ask("Counted while I watch?")
     expect(page.locator('#moderation-counts [data-count="received"]')).to_have_text("1")
-    expect(page.locator('#moderation-counts [data-count="not_published"]')).to_have_text("1")
+    expect(page.locator('#moderation-counts [data-count="not_published"]')).to_have_text("0")  # only waiting
     event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
     expect(page.locator('#moderation-counts [data-count="published"]')).to_have_text("1")
+    event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "reject"})
+    expect(page.locator("#q-list")).not_to_contain_text("Counted while I watch?")
+    expect(page.locator('#moderation-counts [data-count="published"]')).to_have_text("1")  # it was shown: a total
+    assert not watch.problems, watch.problems
+
+
+def test_the_attendees_own_question_shows_its_count_without_an_upvote_button(event: Event, open_page: Any,
+                                                                              watch: Watch) -> None:
+    page = open_page(f"{event.base}/e/{event.code}")
+    page.fill("#q-text", "Is my own question still upvoted by others?")
+    page.click("#q-send")
+    expect(page.locator("#ask-msg")).to_contain_text("waiting for the moderator")
+    theirs = event.ask("Someone else's question?")
+    for qid in [*event.queue()]:
+        event.mod("POST", f"/questions/{qid}/moderate", {"action": "approve"})
+    mine_id = next(qid for qid, q in event.queue().items() if q["id"] != theirs["id"])
+    mine = page.locator(f'#q-list li[data-qid="{mine_id}"]')
+    other = page.locator(f'#q-list li[data-qid="{theirs["id"]}"]')
+    expect(other.locator("button.vote")).to_be_visible()  # anyone else's question: an upvote button
+    expect(mine.locator(".vote-own")).to_be_visible()
+    expect(mine.locator("button.vote")).to_be_hidden()
+    expect(mine.get_by_role("button", name="Upvote")).to_have_count(0)  # a screen reader finds no upvote either
+    expect(mine.locator(".vote-own .sr-only")).to_have_text("Your question: 0 votes")
+    voter = event.participant()
+    assert voter.post(f"/api/events/{event.code}/questions/{mine_id}/vote").json()["votes"] == 1
+    expect(mine.locator(".vote-own .vote-count")).to_have_text("1")  # others' votes still count, live
+    expect(mine.locator(".vote-own .sr-only")).to_have_text("Your question: 1 vote")
+    mine.scroll_into_view_if_needed()
+    shot(page, "attendee-own-question")
     assert not watch.problems, watch.problems
