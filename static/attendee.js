@@ -94,9 +94,9 @@ function questionItem(id) {
     h("span", { class: "vote-icon", "aria-hidden": "true" }), count);
   vote.addEventListener("click", () => toggleVote(id));
   // The participant's own question takes no upvote from them: its count shows, named as theirs, without a button.
-  const mineCount = h("span", { class: "vote-count", "aria-hidden": "true" }, "0");
+  const mineCount = h("span", { class: "vote-own-count", "aria-hidden": "true" }, "0");
   const mineLabel = h("span", { class: "sr-only" });
-  const mineVotes = h("p", { class: "vote vote-own", hidden: true },
+  const mineVotes = h("p", { class: "vote-own", hidden: true },
     h("span", { class: "vote-icon", "aria-hidden": "true" }), mineCount, mineLabel);
   const status = h("p", { class: "q-status" }, h("span", { class: "badge badge-warn" }));
   const note = h("p", { class: "form-msg q-note", "data-kind": "error", hidden: true });

@@ -136,7 +136,7 @@ def test_the_attendees_own_question_shows_its_count_without_an_upvote_button(eve
     expect(mine.locator(".vote-own .sr-only")).to_have_text("Your question: 0 votes")
     voter = event.participant()
     assert voter.post(f"/api/events/{event.code}/questions/{mine_id}/vote").json()["votes"] == 1
-    expect(mine.locator(".vote-own .vote-count")).to_have_text("1")  # others' votes still count, live
+    expect(mine.locator(".vote-own-count")).to_have_text("1")  # others' votes still count, live
     expect(mine.locator(".vote-own .sr-only")).to_have_text("Your question: 1 vote")
     mine.scroll_into_view_if_needed()
     shot(page, "attendee-own-question")
