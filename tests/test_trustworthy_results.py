@@ -23,6 +23,7 @@ from tests.test_retention import store  # noqa: F401 - the both-backends fixture
 
 pytestmark = pytest.mark.timeout(90)
 WS = "/ws/events/panel"
+ORIGIN = {"Origin": "http://testserver"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -37,6 +38,12 @@ def refused(response: Any, code: str) -> str:
     assert response.status_code == 409, response.text
     assert set(response.json()) == {"error"} and response.json()["error"]["code"] == code
     return str(response.json()["error"]["message"])
+
+
+def page_card(page: str, qid: int) -> str:
+    """One server-rendered question card of the attendee page (as it is before and without the script)."""
+    start = page.index(f'id="question-{qid}"')
+    return page[start:page.index("</li>", start)]
 
 
 def votes_of(client: TestClient, qid: int) -> tuple[int, bool]:
@@ -81,6 +88,23 @@ async def test_the_vote_command_refuses_the_asker_and_publishes_nothing(store: S
         assert sub._queue.empty()
     assert await commands.vote("own", q.id, "ann", False) == (1, False)  # withdrawing: allowed, nothing to take back
     assert (await store.vote_counts("own", [q.id])) == {q.id: 1}
+
+
+def test_the_page_without_its_script_shows_the_askers_own_question_with_no_vote_form(floor: Floor,
+                                                                                      mod: Moderator) -> None:
+    asker, guest = floor.participant(), floor.participant()
+    qid = mod.moderate(ask(asker, "panel", "Mine, on the plain page?")["id"], "approve")["id"]
+    card = page_card(asker.get("/e/panel").text, qid)
+    assert "<form" not in card and "<button" not in card  # nothing to press on their own question
+    assert '<span class="sr-only">Your question: 0 votes</span>' in card
+    assert "<form" in page_card(guest.get("/e/panel").text, qid)  # everyone else's page has the vote form
+    refused = asker.post("/e/panel/vote", data={"question": str(qid), "vote": "add"}, headers=ORIGIN,
+                         follow_redirects=False)  # a crafted or stale form
+    assert refused.status_code == 409 and "it already carries your interest" in refused.text
+    assert votes_of(asker, qid) == (0, False)
+    assert guest.post("/e/panel/vote", data={"question": str(qid), "vote": "add"}, headers=ORIGIN,
+                      follow_redirects=False).status_code == 303
+    assert '<span class="sr-only">Your question: 1 vote</span>' in page_card(asker.get("/e/panel").text, qid)
 
 
 def test_a_merge_does_not_hand_the_kept_questions_asker_a_vote_on_it(floor: Floor, mod: Moderator) -> None:
