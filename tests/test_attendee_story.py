@@ -259,7 +259,7 @@ def test_the_vote_form_shows_each_refusal_on_the_page(floor: Floor, event: dict[
     assert qid in cards(unknown.text)  # the page itself, with its list
     not_votable = vote(guest, str(pending["id"]))
     assert not_votable.status_code == 409 and "Only questions in the list can get votes." in not_votable.text
-    for bad in ("0", "-1", "1.5", "abc", "", str(2**31 + 1), "１"):
+    for bad in ("0", "-1", "1.5", "abc", "", str(2**31 + 1), "\uff11"):
         assert vote(guest, bad).status_code == 400
     assert vote(guest, str(qid), "toggle").status_code == 400
     assert "Your vote was not sent. Reload the page and try again." in vote(guest, str(qid), "").text

@@ -656,7 +656,8 @@ CODE_ON_ONE_LINE = """() => {
     return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
   };
   const url = document.querySelector('.p-url').getBoundingClientRect();
-  return { text: code.textContent, lines: lines(code.firstChild), big: lines(document.querySelector('.p-code').firstChild),
+  return { text: code.textContent, lines: lines(code.firstChild),
+           big: lines(document.querySelector('.p-code').firstChild),
            right: url.right, left: url.left, scroll: document.documentElement.scrollWidth };
 }"""
 
