@@ -63,6 +63,13 @@ class Settings:
     presence_ttl: float = _setting("FLOOR_PRESENCE_TTL", 45.0, "a crashed instance's viewers age out after this "
                                    "many seconds")
     log_max: int = _setting("FLOOR_LOG_MAX", 1000, "changes kept per event for resume; older clients get a snapshot")
+    sqlite_write_queue_max: int = _setting(
+        "FLOOR_SQLITE_WRITE_QUEUE_MAX", 1024, "SQLite: writes queued for the one writer task at most; one more "
+        "waits up to FLOOR_SQLITE_WRITE_WAIT_SECONDS for room, then is refused (503, nothing written)")
+    sqlite_write_wait_seconds: float = _setting("FLOOR_SQLITE_WRITE_WAIT_SECONDS", 1.0, "SQLite: how long a write "
+                                                "waits for room in a full write queue before it is refused (503)")
+    sqlite_batch_max: int = _setting("FLOOR_SQLITE_BATCH_MAX", 256, "SQLite: writes committed together in one "
+                                     "transaction at most (group commit)")
     audit_max: int = _setting("FLOOR_AUDIT_MAX", 10000, "moderator actions kept per event in its audit log (the "
                               "newest)")
     sockets_per_participant: int = _setting("FLOOR_MAX_SOCKETS_PER_PARTICIPANT", 20, "open WebSockets per "

@@ -19,4 +19,6 @@ def create_store(settings: Settings) -> Store:
                           wait_seconds=settings.redis_wait_seconds)
     from qa.store.sqlite import SqliteStore
 
-    return SqliteStore(settings.data_dir / "floor.sqlite3", log_max=settings.log_max, audit_max=settings.audit_max)
+    return SqliteStore(settings.data_dir / "floor.sqlite3", log_max=settings.log_max, audit_max=settings.audit_max,
+                       write_queue_max=settings.sqlite_write_queue_max, write_batch_max=settings.sqlite_batch_max,
+                       write_wait_seconds=settings.sqlite_write_wait_seconds)

@@ -1,16 +1,22 @@
-"""The embedded default: one SQLite file in WAL mode, written from the event loop's thread.
+"""The embedded default: one SQLite file in WAL mode, on one connection owned by the event loop's thread.
 
-Writes are short transactions on one connection owned by the loop, so they are serialised by
-construction: no write reorders against another, and `seq` order equals publish order.
+Every write goes through one writer task (qa/store/sqlite_writer.py): what is queued when it runs is applied
+in one transaction and committed together (group commit), and each caller is answered only after that COMMIT.
+Writes are serialised by construction: none reorders against another, and `seq` order equals publish order.
+
+Durability: WAL with synchronous=NORMAL. A committed write survives the process being killed (kill -9, a
+crash): it is in the WAL file, which the next open replays. The WAL is fsynced at checkpoints, not at each
+COMMIT, so a power cut or an OS crash may lose the last transactions before a checkpoint (never corrupt the
+file). synchronous=FULL would close that window at one fsync per batch.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -18,6 +24,7 @@ from qa.domain.errors import Conflict, Unavailable
 from qa.domain.model import Change, Event, Note, Poll, PollTally, Question, Speaker
 from qa.domain.replay import SCRUBBED
 from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
+from qa.store.sqlite_writer import SqliteWriter
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (code TEXT PRIMARY KEY, data TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0,
@@ -44,16 +51,22 @@ CREATE TABLE IF NOT EXISTS audit (code TEXT, n INTEGER, data TEXT NOT NULL, PRIM
 CREATE TABLE IF NOT EXISTS moderation_counts (code TEXT, name TEXT, value INTEGER NOT NULL, PRIMARY KEY (code, name))
     WITHOUT ROWID;
 """
+T = TypeVar("T")
 _PER_EVENT_TABLES = ("ids", "questions", "votes", "polls", "poll_answers", "poll_counts", "notes", "log", "audit",
                      "speakers", "moderation_counts", "events")
 
 
 class SqliteStore(Store):
-    def __init__(self, path: Path | str, *, log_max: int = 1000, audit_max: int = 10000) -> None:
+    def __init__(self, path: Path | str, *, log_max: int = 1000, audit_max: int = 10000, write_queue_max: int = 1024,
+                 write_batch_max: int = 256, write_wait_seconds: float = 1.0) -> None:
         self.path = Path(path)
         self.log_max = log_max
         self.audit_max = audit_max
+        self.write_queue_max = write_queue_max
+        self.write_batch_max = write_batch_max
+        self.write_wait_seconds = write_wait_seconds
         self._db: sqlite3.Connection | None = None
+        self._writer: SqliteWriter | None = None
         self._presence: dict[str, tuple[int, float]] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -66,8 +79,13 @@ class SqliteStore(Store):
         db.execute("PRAGMA secure_delete=ON")  # erased text is overwritten in the file, not left in free pages
         db.executescript(_SCHEMA)
         self._db = db
+        self._writer = SqliteWriter(db, queue_max=self.write_queue_max, batch_max=self.write_batch_max,
+                                    wait_seconds=self.write_wait_seconds)
 
     async def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()  # what was queued is committed first
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -87,14 +105,22 @@ class SqliteStore(Store):
     def _tx(self) -> _Transaction:
         return _Transaction(self.db)
 
+    async def _write(self, apply: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `apply` in the writer's next transaction; return once that committed."""
+        if self._writer is None:
+            raise Unavailable("Storage is not open.")
+        return await self._writer.submit(apply)
+
     # -- events --------------------------------------------------------------------------------------
     async def create_event(self, event: Event) -> None:
-        with self._tx() as db:
+        def apply(db: sqlite3.Connection) -> None:
             try:
                 db.execute("INSERT INTO events (code, data, seq, created_at) VALUES (?, ?, 0, ?)",
                            (event.code, _dump(event.to_dict()), event.created_at))
             except sqlite3.IntegrityError:
                 raise Conflict(f"The event code '{event.code}' is taken.", "code_taken") from None
+
+        await self._write(apply)
 
     async def get_event(self, code: str) -> Event | None:
         row = self._one("SELECT data FROM events WHERE code = ?", (code,))
@@ -105,10 +131,13 @@ class SqliteStore(Store):
         return [Event.from_dict(orjson.loads(r[0])) for r in rows]
 
     async def delete_event(self, code: str) -> bool:
-        with self._tx() as db:
+        def apply(db: sqlite3.Connection) -> bool:
             found = db.execute("SELECT 1 FROM events WHERE code = ?", (code,)).fetchone() is not None
             for table in _PER_EVENT_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE code = ?", (code,))  # noqa: S608 (fixed names)
+            return found
+
+        found = await self._write(apply)
         self.checkpoint()
         return found
 
@@ -125,10 +154,11 @@ class SqliteStore(Store):
             pass  # never fail an erase that committed
 
     async def next_id(self, code: str, kind: str) -> int:
-        with self._tx() as db:
-            row = db.execute("INSERT INTO ids (code, kind, value) VALUES (?, ?, 1) ON CONFLICT (code, kind) "
-                             "DO UPDATE SET value = value + 1 RETURNING value", (code, kind)).fetchone()
-        return int(row[0])
+        def apply(db: sqlite3.Connection) -> int:
+            return int(db.execute("INSERT INTO ids (code, kind, value) VALUES (?, ?, 1) ON CONFLICT (code, kind) "
+                                  "DO UPDATE SET value = value + 1 RETURNING value", (code, kind)).fetchone()[0])
+
+        return await self._write(apply)
 
     # -- reading ---------------------------------------------------------------------------------------
     async def state(self, code: str) -> EventState | None:
@@ -191,59 +221,61 @@ class SqliteStore(Store):
 
     # -- writing ---------------------------------------------------------------------------------------
     async def commit(self, code: str, write: Write) -> list[Change]:
-        with self._tx() as db:
-            row = db.execute("SELECT data, seq FROM events WHERE code = ?", (code,)).fetchone()
-            if row is None:
-                raise StaleWrite("event gone")
-            seq = int(row[1])
-            if write.event is not None:
-                stored = orjson.loads(row[0])
-                _check_rev(stored["rev"], write.event.rev)
-                write.event.rev += 1
-                db.execute("UPDATE events SET data = ? WHERE code = ?", (_dump(write.event.to_dict()), code))
-            for q in write.questions:
-                self._put_question(db, code, q)
-            for q_id in write.delete_questions:
-                for table, col in (("questions", "id"), ("votes", "qid")):
-                    db.execute(f"DELETE FROM {table} WHERE code = ? AND {col} = ?", (code, q_id))  # noqa: S608
-                # An erased question leaves no history: its log entries keep their seq and lose their content.
-                db.execute("UPDATE log SET type = ?, data = '{}' WHERE code = ? AND type LIKE 'question.%' "
-                           "AND json_extract(data, '$.question.id') = ?", (SCRUBBED, code, q_id))
-            for p in write.polls:
-                self._put_entity(db, "polls", code, p.id, p.rev, p)
-                p.rev += 1
-            for n in write.notes:
-                self._put_entity(db, "notes", code, n.id, n.rev, n)
-                n.rev += 1
-            for sp in write.speakers:
-                self._put_entity(db, "speakers", code, sp.id, sp.rev, sp)
-                sp.rev += 1
-            for sid in write.delete_speakers:
-                db.execute("DELETE FROM speakers WHERE code = ? AND id = ?", (code, sid))
-                # An erased request leaves no history either: no name or delegation stays in the log.
-                db.execute("UPDATE log SET type = ?, data = '{}' WHERE code = ? AND type LIKE 'speaker.%' "
-                           "AND json_extract(data, '$.speaker.id') = ?", (SCRUBBED, code, sid))
-            for pid in write.reset_polls + write.delete_polls:
-                db.execute("DELETE FROM poll_answers WHERE code = ? AND pid = ?", (code, pid))
-                db.execute("DELETE FROM poll_counts WHERE code = ? AND pid = ?", (code, pid))
-            for pid in write.delete_polls:
-                db.execute("DELETE FROM polls WHERE code = ? AND id = ?", (code, pid))
-            if write.merge_votes is not None:
-                self._merge_votes(db, code, *write.merge_votes)
-            db.executemany("INSERT INTO moderation_counts (code, name, value) VALUES (?, ?, ?) "
-                           "ON CONFLICT (code, name) DO UPDATE SET value = value + excluded.value",
-                           [(code, name, n) for name, n in write.counts.items() if n])
-            changes = []
-            for pending in write.changes:
-                seq += 1
-                changes.append(Change(seq, pending.type, pending.data))
-                db.execute("INSERT INTO log (code, seq, type, data) VALUES (?, ?, ?, ?)",
-                           (code, seq, pending.type, _dump(pending.data)))
-            db.execute("UPDATE events SET seq = ? WHERE code = ?", (seq, code))
-            if changes and seq % 64 == 0:
-                db.execute("DELETE FROM log WHERE code = ? AND seq <= ?", (code, seq - self.log_max))
-            if write.audit:
-                self._append_audit(db, code, write.audit)
+        return await self._write(lambda db: self._commit(db, code, write))
+
+    def _commit(self, db: sqlite3.Connection, code: str, write: Write) -> list[Change]:
+        row = db.execute("SELECT data, seq FROM events WHERE code = ?", (code,)).fetchone()
+        if row is None:
+            raise StaleWrite("event gone")
+        seq = int(row[1])
+        if write.event is not None:
+            stored = orjson.loads(row[0])
+            _check_rev(stored["rev"], write.event.rev)
+            write.event.rev += 1
+            db.execute("UPDATE events SET data = ? WHERE code = ?", (_dump(write.event.to_dict()), code))
+        for q in write.questions:
+            self._put_question(db, code, q)
+        for q_id in write.delete_questions:
+            for table, col in (("questions", "id"), ("votes", "qid")):
+                db.execute(f"DELETE FROM {table} WHERE code = ? AND {col} = ?", (code, q_id))  # noqa: S608
+            # An erased question leaves no history: its log entries keep their seq and lose their content.
+            db.execute("UPDATE log SET type = ?, data = '{}' WHERE code = ? AND type LIKE 'question.%' "
+                       "AND json_extract(data, '$.question.id') = ?", (SCRUBBED, code, q_id))
+        for p in write.polls:
+            self._put_entity(db, "polls", code, p.id, p.rev, p)
+            p.rev += 1
+        for n in write.notes:
+            self._put_entity(db, "notes", code, n.id, n.rev, n)
+            n.rev += 1
+        for sp in write.speakers:
+            self._put_entity(db, "speakers", code, sp.id, sp.rev, sp)
+            sp.rev += 1
+        for sid in write.delete_speakers:
+            db.execute("DELETE FROM speakers WHERE code = ? AND id = ?", (code, sid))
+            # An erased request leaves no history either: no name or delegation stays in the log.
+            db.execute("UPDATE log SET type = ?, data = '{}' WHERE code = ? AND type LIKE 'speaker.%' "
+                       "AND json_extract(data, '$.speaker.id') = ?", (SCRUBBED, code, sid))
+        for pid in write.reset_polls + write.delete_polls:
+            db.execute("DELETE FROM poll_answers WHERE code = ? AND pid = ?", (code, pid))
+            db.execute("DELETE FROM poll_counts WHERE code = ? AND pid = ?", (code, pid))
+        for pid in write.delete_polls:
+            db.execute("DELETE FROM polls WHERE code = ? AND id = ?", (code, pid))
+        if write.merge_votes is not None:
+            self._merge_votes(db, code, *write.merge_votes)
+        db.executemany("INSERT INTO moderation_counts (code, name, value) VALUES (?, ?, ?) "
+                       "ON CONFLICT (code, name) DO UPDATE SET value = value + excluded.value",
+                       [(code, name, n) for name, n in write.counts.items() if n])
+        changes = []
+        for pending in write.changes:
+            seq += 1
+            changes.append(Change(seq, pending.type, pending.data))
+            db.execute("INSERT INTO log (code, seq, type, data) VALUES (?, ?, ?, ?)",
+                       (code, seq, pending.type, _dump(pending.data)))
+        db.execute("UPDATE events SET seq = ? WHERE code = ?", (seq, code))
+        if changes and seq % 64 == 0:
+            db.execute("DELETE FROM log WHERE code = ? AND seq <= ?", (code, seq - self.log_max))
+        if write.audit:
+            self._append_audit(db, code, write.audit)
         return changes
 
     def _append_audit(self, db: sqlite3.Connection, code: str, entries: list[dict[str, Any]]) -> None:
@@ -302,7 +334,7 @@ class SqliteStore(Store):
 
     # -- counters ------------------------------------------------------------------------------------
     async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:
-        with self._tx() as db:
+        def apply(db: sqlite3.Connection) -> tuple[int, bool]:
             if on:
                 cur = db.execute("INSERT OR IGNORE INTO votes (code, qid, participant) VALUES (?, ?, ?)",
                                  (code, qid, participant))
@@ -315,7 +347,9 @@ class SqliteStore(Store):
                                  (1 if on else -1, code, qid)).fetchone()
             else:
                 row = db.execute("SELECT votes FROM questions WHERE code = ? AND id = ?", (code, qid)).fetchone()
-        return (int(row[0]) if row else 0), changed
+            return (int(row[0]) if row else 0), changed
+
+        return await self._write(apply)
 
     async def voted(self, code: str, participant: str) -> set[int]:
         rows = self._all("SELECT qid FROM votes WHERE code = ? AND participant = ?", (code, participant))
@@ -333,7 +367,7 @@ class SqliteStore(Store):
         return counts
 
     async def answer(self, code: str, pid: int, participant: str, keys: list[str] | None) -> PollTally:
-        with self._tx() as db:
+        def apply(db: sqlite3.Connection) -> PollTally:
             row = db.execute("DELETE FROM poll_answers WHERE code = ? AND pid = ? AND participant = ? RETURNING keys",
                              (code, pid, participant)).fetchone()
             for key in orjson.loads(row[0]) if row else []:
@@ -347,6 +381,8 @@ class SqliteStore(Store):
                                [(code, pid, k) for k in keys])
             db.execute("DELETE FROM poll_counts WHERE code = ? AND pid = ? AND count <= 0", (code, pid))
             return self._tally(db, code, pid)
+
+        return await self._write(apply)
 
     async def answers_of(self, code: str, participant: str) -> dict[int, list[str]]:
         rows = self._all("SELECT pid, keys FROM poll_answers WHERE code = ? AND participant = ?", (code, participant))
@@ -381,7 +417,7 @@ class SqliteStore(Store):
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; sqlite errors surface as Unavailable."""
+    """BEGIN IMMEDIATE ... COMMIT around reads that must see one seq; sqlite errors surface as Unavailable."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
