@@ -18,7 +18,7 @@ import asyncio
 import logging
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 log = logging.getLogger("floor.http")
 SLOW_AFTER = 1.0
@@ -50,7 +50,10 @@ class FloorHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done()
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not before and type(self.cycle) is RequestResponseCycle:
+            self.cycle.__class__ = OneWriteCycle  # built by uvicorn, not yet started: it answers in one write
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._headers_done()
@@ -93,3 +96,39 @@ class FloorHttpProtocol(HttpToolsProtocol):
                 self._slow[address] = left
             else:
                 self._slow.pop(address, None)
+
+
+class OneWriteCycle(RequestResponseCycle):
+    """uvicorn's request cycle, but a response's head (status line and headers) waits for its first body write, so
+    a small answer (a vote's `{"votes", "voted"}`) leaves in one write: one syscall and one TCP segment, not two.
+    A profile of the vote path had the two writes at a quarter of the server's CPU."""
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "http.response.start" and not self.response_started:
+            self.transport = _HeadWaitsForBody(self.transport)  # type: ignore[assignment]
+        await super().send(message)
+        if message["type"] != "http.response.start" and isinstance(self.transport, _HeadWaitsForBody):
+            self.transport = self.transport.release()
+
+
+class _HeadWaitsForBody:
+    """A transport that keeps what is written until `release` (or `close`), then writes it all at once."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self._parts.append(data)
+
+    def release(self) -> asyncio.Transport:
+        if self._parts:
+            self.transport.write(b"".join(self._parts))
+            self._parts = []
+        return self.transport
+
+    def close(self) -> None:
+        self.release().close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
