@@ -1,5 +1,5 @@
-"""`python -m bench [--quick] [--only bare,picows,socketio,floor,floor-redis,floor-redis-x2]`: run the suite,
-print, save JSON.
+"""`python -m bench [--quick] [--votes-only] [--only bare,picows,socketio,floor,floor-redis,floor-redis-x2]`: run
+the suite, print, save JSON.
 
 Exits non-zero only when a run failed (a server broke the contract, crashed or timed out), never because
 a figure was slow: CI runs `--quick` as a smoke test.
@@ -24,6 +24,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(FLAVOURS),
                         help=f"comma-separated flavours, in alternation order (default: {','.join(FLAVOURS)})")
     parser.add_argument("--cells", help="override the N x R matrix, e.g. 1000x50,5000x200")
+    parser.add_argument("--votes-only", action="store_true",
+                        help="only the closed-loop HTTP votes/s probe (CPU per vote, votes/s), no attendee cells")
     parser.add_argument("--repeats", type=int, help="rounds of alternation (quick: 1, full: 2)")
     parser.add_argument("--workers", type=int, help="attendee worker processes (default: 2)")
     parser.add_argument("--floor-env", action="append", default=[], metavar="KEY=VALUE",
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown flavour(s) {unknown}; choose from {list(FLAVOURS)}", file=sys.stderr)
         return 2
     floor_env = dict(item.partition("=")[::2] for item in args.floor_env)
-    plan = choose(args.quick, args.cells, args.repeats, args.workers)
+    plan = choose(args.quick, args.cells, args.repeats, args.workers, args.votes_only)
     raise_nofile_limit()
 
     flavours: list[Flavour] = []

@@ -45,9 +45,12 @@ def parse_cells(text: str) -> tuple[Cell, ...]:
     return tuple(cells)
 
 
-def choose(quick: bool, cells: str | None, repeats: int | None, workers: int | None) -> Plan:
+def choose(quick: bool, cells: str | None, repeats: int | None, workers: int | None,
+           votes_only: bool = False) -> Plan:
     plan = QUICK if quick else FULL
-    if cells:
+    if votes_only:  # the closed-loop votes/s probe alone: a quick look at the HTTP write path
+        plan = replace(plan, cells=(), slow_cells=())
+    elif cells:
         plan = replace(plan, cells=parse_cells(cells), slow_cells=parse_cells(cells))
     if repeats:
         plan = replace(plan, repeats=repeats)

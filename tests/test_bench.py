@@ -19,7 +19,7 @@ from bench import __main__ as bench_main
 from bench.generator import instance_port
 from bench.http_load import MINT_TRIES, mint_cookies
 from bench.measure import Summary, cpu_seconds, rss_bytes
-from bench.plan import QUICK
+from bench.plan import FULL, QUICK, choose
 from bench.runner import CellRun, ThroughputRun, Window
 from bench.servers import ADMIN_TOKEN, FLAVOURS, Flavour, running
 from tests.conftest import need_binary
@@ -35,6 +35,14 @@ def test_quick_run_includes_two_instances_on_one_redis_after_the_one_instance_fl
     x2 = FLAVOURS["floor-redis-x2"]
     assert (x2.module, x2.redis, x2.instances) == ("qa", True, 2)
     assert all(FLAVOURS[name].instances == 1 for name in names if name != "floor-redis-x2")
+
+
+def test_votes_only_plans_the_closed_loop_probe_and_no_cell() -> None:
+    args = bench_main._arguments(["--votes-only", "--repeats", "3"])
+    plan = choose(args.quick, args.cells, args.repeats, args.workers, args.votes_only)
+    assert (plan.cells, plan.slow_cells, plan.repeats, plan.throughput_s) == ((), (), 3, FULL.throughput_s)
+    assert choose(True, "1000x50", None, None, votes_only=True).cells == ()
+    assert choose(False, None, None, None).cells == FULL.cells
 
 
 def test_only_floor_on_redis_may_run_as_several_instances() -> None:
