@@ -136,3 +136,25 @@ def test_nothing_on_the_first_screen_moves_or_changes_when_the_full_stylesheets_
             before[sel].pop("border"), after[sel].pop("border")
     changed = {sel: (before[sel], after[sel]) for sel in selectors if before[sel] != after[sel]}
     assert changed == {}
+
+
+def test_the_scripts_wait_for_the_full_stylesheets_so_what_they_render_is_always_styled(event: Event,
+                                                                                       held: Any) -> None:
+    poll = event.mod("POST", "/polls", {"title": "Which right is most at risk online?", "kind": "single",
+                                        "options": ["Privacy", "Freedom of expression"]})
+    event.mod("POST", f"/polls/{poll['id']}/open")
+    h = held()
+    h.page.goto(f"{event.base}/e/{event.code}", wait_until="commit")
+    h.page.wait_for_function("""() => {
+      const modules = document.querySelectorAll('link[rel=modulepreload], script[type=module][src]').length;
+      const loaded = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js')).length;
+      return modules > 0 && loaded >= modules;
+    }""", polling=100)
+    assert h.page.evaluate("performance.getEntriesByName('floor:ready').length") == 0
+    assert h.page.locator("#live").get_attribute("data-state") == "static"
+    h.release()
+    h.page.wait_for_function("performance.getEntriesByName('floor:ready').length > 0", polling=100)
+    assert h.page.evaluate(FULL_CSS_IN)
+    # The poll card the script rendered once the stylesheets were in has its floor.css accent edge.
+    edge = h.page.locator("#poll-list .poll").first.evaluate("(el) => getComputedStyle(el).borderInlineStartWidth")
+    assert edge == "5px"
