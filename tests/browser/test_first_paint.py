@@ -33,7 +33,7 @@ STYLES = """(selectors) => Object.fromEntries(selectors.map((sel) => {
 FIRST_SCREEN = [".topbar", ".brand", ".topbar-code .badge", "#live", ".lang-switch select",
                 ".lang-switch .btn", "#event-title", "#ask", "#ask-h", "#q-text", "#q-hint", "#q-count", "#q-lang",
                 "#who > summary", "#q-anon", "#q-send", "#privacy-link", "#moderation-counts > summary"]
-JOIN_SCREEN = [".lang-switch select", ".hero-mark", ".hero h1", ".hero form", "#code", ".hero .btn"]
+JOIN_SCREEN = [".lang-switch select", ".hero-mark", ".hero h1", ".hero form", "#code", ".hero .btn", ".footer"]
 
 
 class HeldStylesheets:
@@ -91,7 +91,7 @@ def test_the_attendee_page_paints_styled_while_its_stylesheets_never_arrive(even
     h.page.wait_for_function(PAINTED, polling=100)
     assert h.held, "the full stylesheets were requested and are still held"
     assert not h.page.evaluate(FULL_CSS_IN)
-    shot(h.page, f"first-paint-held-{lang}")
+    shot(h.page, f"first-paint-held-{lang}-scripts-waiting")
     s = h.page.evaluate(STYLES, ["body", ".topbar", "#ask", "#q-send", "#q-text", ".skip-link"])
     assert s["body"]["bg"] == "rgb(243, 245, 248)" and s["body"]["color"] == "rgb(17, 24, 39)"
     assert s["#ask"]["bg"] == "rgb(255, 255, 255)" and s["#ask"]["radius"] == "12px"  # the ask box is a card
@@ -127,10 +127,12 @@ def test_nothing_on_the_first_screen_moves_or_changes_when_the_full_stylesheets_
     h.page.wait_for_function(PAINTED, polling=100)
     h.page.wait_for_selector("footer", state="attached")
     before = h.page.evaluate(STYLES, selectors)
+    screen = "join" if path == "/" else "attendee"
+    shot(h.page, f"first-paint-held-{lang}-{screen}")
     h.release()
     h.page.wait_for_function(FULL_CSS_IN, polling=100)
     after = h.page.evaluate(STYLES, selectors)
-    shot(h.page, f"first-paint-full-{lang}-{'join' if path == '/' else 'attendee'}")
+    shot(h.page, f"first-paint-full-{lang}-{screen}")
     for sel in selectors:  # autofocus waits for pending stylesheets: the focus ring may only show now
         if [before[sel].pop("focused"), after[sel].pop("focused")] != [False, False]:
             before[sel].pop("border"), after[sel].pop("border")
