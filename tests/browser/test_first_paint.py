@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 HELD = re.compile(r".*/static/.*\.css$")
 SCRIPTS = re.compile(r".*/static/.*\.js$")
 PAINTED = "() => performance.getEntriesByName('first-contentful-paint').length > 0"
+READY = "() => performance.getEntriesByName('floor:ready').length > 0"  # attendee.js has bound the page
 # Every full stylesheet the page links has loaded (and so applies).
 FULL_CSS_IN = """() => {
   const links = [...document.querySelectorAll('link[rel=stylesheet]')];
@@ -152,10 +153,10 @@ def test_the_scripts_wait_for_the_full_stylesheets_so_what_they_render_is_always
       const loaded = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js')).length;
       return modules > 0 && loaded >= modules;
     }""", polling=100)
-    assert h.page.evaluate("performance.getEntriesByName('floor:ready').length") == 0
+    assert not h.page.evaluate(READY)
     assert h.page.locator("#live").get_attribute("data-state") == "static"
     h.release()
-    h.page.wait_for_function("performance.getEntriesByName('floor:ready').length > 0", polling=100)
+    h.page.wait_for_function(READY, polling=100)
     assert h.page.evaluate(FULL_CSS_IN)
     # The poll card the script rendered once the stylesheets were in has its floor.css accent edge.
     edge = h.page.locator("#poll-list .poll").first.evaluate("(el) => getComputedStyle(el).borderInlineStartWidth")
