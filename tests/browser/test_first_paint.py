@@ -34,6 +34,9 @@ STYLES = """(selectors) => Object.fromEntries(selectors.map((sel) => {
 FIRST_SCREEN = [".topbar", ".brand", ".topbar-code .badge", "#live", ".lang-switch select",
                 ".lang-switch .btn", "#event-title", "#ask", "#ask-h", "#q-text", "#q-hint", "#q-count", "#q-lang",
                 "#who > summary", "#q-anon", "#q-send", "#privacy-link", "#moderation-counts > summary"]
+# The question on screen, drawn by the page itself above the ask box (the script redraws it, markup for markup).
+ON_SCREEN = ["#onscreen", "#onscreen-list .q", "#onscreen-list .q-flag", "#onscreen-list .q-text",
+             "#onscreen-list .q-meta", "#onscreen-list .vote", "#onscreen-list .vote-count"]
 JOIN_SCREEN = [".lang-switch select", ".hero-mark", ".hero h1", ".hero form", "#code", ".hero .btn", ".footer"]
 
 
@@ -119,16 +122,22 @@ def test_the_attendee_page_paints_in_dark_mode_before_its_stylesheets(event: Eve
 
 @pytest.mark.parametrize(("lang", "path", "selectors"), [
     ("en", "/e/{code}", FIRST_SCREEN), ("ar", "/e/{code}", FIRST_SCREEN),
+    ("en", "/e/{code}", ON_SCREEN + FIRST_SCREEN), ("ar", "/e/{code}", ON_SCREEN + FIRST_SCREEN),
     ("en", "/", JOIN_SCREEN), ("ar", "/", JOIN_SCREEN)])
 def test_nothing_on_the_first_screen_moves_or_changes_when_the_full_stylesheets_arrive(
         event: Event, held: Any, lang: str, path: str, selectors: list[str]) -> None:
+    if "#onscreen" in selectors:
+        q = event.ask("Who audits the auditors of cross-border data transfers, and who pays for it?",
+                      name="Amina Diallo", affiliation="Permanent Mission of Senegal")
+        event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+        event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "highlight"})
     # Scripts refused: what they render later (polls, questions) is theirs, not the stylesheets' doing.
     h = held(scripts=False)
     h.page.goto(f"{event.base}{path.format(code=event.code)}?lang={lang}", wait_until="commit")
     h.page.wait_for_function(PAINTED, polling=100)
     h.page.wait_for_selector("footer", state="attached")
     before = h.page.evaluate(STYLES, selectors)
-    screen = "join" if path == "/" else "attendee"
+    screen = "join" if path == "/" else "onscreen" if "#onscreen" in selectors else "attendee"
     shot(h.page, f"first-paint-held-{lang}-{screen}")
     h.release()
     h.page.wait_for_function(FULL_CSS_IN, polling=100)
