@@ -87,6 +87,7 @@ def make_event(base: str) -> str:
     auth = {"Authorization": f"Bearer {ev['moderator_token']}"}
     with httpx.Client(base_url=base, timeout=10) as guest:
         for i in range(8):
+            guest.get(f"/api/events/{ev['code']}").raise_for_status()  # a guest's first write needs its cookie
             q = guest.post(f"/api/events/{ev['code']}/questions",
                            json={"text": f"Question {i + 1}: how will member states audit cross-border data "
                                          "transfers, and who pays for it?", "name": "Amina Diallo",

@@ -98,7 +98,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(ServerSendMiddleware),
             # Text answers compressed (HTTP only: WebSockets pass untouched; a 206 range answer is never re-encoded).
             Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
-            Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors),
+            Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors,
+                       style_hashes=(pages.CRITICAL_CSS.csp_source,)),
             Middleware(CrossSiteWriteMiddleware, public_url=settings.public_url,
                        allowed=settings.allowed_origins),
             Middleware(ParticipantMiddleware, secret_key=settings.secret_key),
@@ -131,6 +132,7 @@ def _template_env() -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_url"] = pages.static_url
+    env.globals["critical_css"] = pages.CRITICAL_CSS.markup
     return env
 
 

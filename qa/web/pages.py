@@ -27,6 +27,7 @@ from qa.web import api as api_routes
 from qa.web import hosts
 from qa.web.errors import retry_headers, status_of
 from qa.web.identity import issue, require_attendee
+from qa.web.inline_style import InlineStyle
 from qa.web.security import read_body
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -49,6 +50,8 @@ def static_version(folder: Path = STATIC) -> str:
 
 VERSION = static_version()
 _VERSION_LIKE = re.compile(r"^[0-9a-f]{12}$")
+# The first screen's rules, inline in every page's <head> (base.html, overlay.html); floor.css has the rest.
+CRITICAL_CSS = InlineStyle.load(STATIC / "critical.css")
 
 
 def static_url(path: str) -> str:

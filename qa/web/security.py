@@ -18,9 +18,13 @@ class BodyTooLarge(DomainError):
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, frame_ancestors: str) -> None:
+    """`style_hashes`: the `'sha256-...'` sources of the inline <style> elements the pages carry
+    (qa/web/inline_style.py); styles are otherwise only our own files, never 'unsafe-inline'."""
+
+    def __init__(self, app: ASGIApp, *, frame_ancestors: str, style_hashes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.frame_ancestors = frame_ancestors
+        self.style_src = " ".join(("'self'", *style_hashes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,7 +35,7 @@ class SecurityHeadersMiddleware:
         path: str = scope["path"]
         embeddable = path.endswith("/present") or path.endswith("/overlay")
         ancestors = self.frame_ancestors if embeddable else "'none'"
-        csp = (f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'self'; "
+        csp = (f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src {self.style_src}; "
                f"img-src 'self' data:; connect-src 'self'; font-src 'self'; worker-src 'self'; object-src 'none'; "
                f"base-uri 'none'; "
                f"form-action 'self'; frame-ancestors {ancestors}")

@@ -1,0 +1,109 @@
+"""The first screen's inline stylesheet (qa/web/inline_style.py, static/critical.css): the attendee and join pages
+have no render-blocking stylesheet in their <head>, every inline <style> is allowed by its hash in the CSP (never
+'unsafe-inline'), and critical.css and floor.css share no rule."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa.web import pages
+from qa.web.inline_style import InlineStyle
+from tests.inprocess import Floor
+from tests.test_security import PAGES, csp_of
+
+LINK = re.compile(r"<link\b[^>]*\brel=\"stylesheet\"[^>]*>")
+STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.S)
+
+
+def sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+@pytest.mark.parametrize("path", ["/", "/e/panel"])
+def test_the_join_and_attendee_pages_paint_from_their_html_with_the_full_stylesheet_last(
+        floor: Floor, event: dict[str, Any], path: str) -> None:
+    response = floor.participant().get(path)
+    head, _, body = response.text.partition("</head>")
+    assert LINK.findall(head) == []  # nothing in the head waits for a stylesheet
+    styles = STYLE.findall(head)
+    assert styles == [pages.CRITICAL_CSS.text] and ".card" in styles[0] and "--accent" in styles[0]
+    assert sha256_source(styles[0]) in csp_of(response)["style-src"].split()
+    tail = body[body.rindex("<script"):]  # the stylesheets come after every script, at the very end of <body>
+    assert f'href="{pages.static_url("floor.css")}"' in " ".join(LINK.findall(tail))
+    assert tail.rstrip().endswith("</html>")
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/nowhere", "/join?code=nope"])
+def test_every_inline_style_on_every_page_is_allowed_by_its_hash_and_nothing_else_is(
+        floor: Floor, event: dict[str, Any], path: str) -> None:
+    response = floor.participant().get(path)
+    style_src = csp_of(response)["style-src"].split()
+    styles = STYLE.findall(response.text)
+    assert styles, "every page carries the first screen's styles inline"
+    assert {sha256_source(s) for s in styles} <= set(style_src)
+    assert style_src == ["'self'", pages.CRITICAL_CSS.csp_source]  # no 'unsafe-inline', no nonce, no other hash
+    assert not re.search(r"\sstyle=", response.text)  # style attributes would need 'unsafe-hashes'
+
+
+def test_the_inline_text_is_the_file_without_comments_or_indentation_and_its_hash_is_of_that_text(
+        tmp_path: Path) -> None:
+    source = tmp_path / "critical.css"
+    source.write_text("/* why */\n:root {\n  --a: 1px; /* and why */\n}\n\n.b { c: d; }\n", encoding="utf-8")
+    style = InlineStyle.load(source)
+    assert style.text == ":root {\n--a: 1px;\n}\n.b { c: d; }"
+    assert style.csp_source == sha256_source(style.text)
+    source.write_text(".a { c: d; }\n", encoding="utf-8")
+    assert InlineStyle.load(source).csp_source != style.csp_source  # the hash follows the file
+
+
+@pytest.mark.parametrize("text", ['.a::after { content: "</style><script>" }', '.a::after { content: "/*" }'])
+def test_a_critical_stylesheet_that_would_break_out_of_its_element_is_refused_at_start_up(
+        tmp_path: Path, text: str) -> None:
+    source = tmp_path / "critical.css"
+    source.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"critical\.css"):
+        InlineStyle.load(source)
+
+
+def _selectors(css: str) -> set[str]:
+    """Every rule's selector (inside @media too, prefixed by it), whitespace-normalised."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    found: set[str] = set()
+    stack: list[str] = []
+    head = ""
+    for char in css:
+        if char == "{":
+            stack.append(" ".join(head.split()))
+            head = ""
+        elif char == "}":
+            selector = stack.pop()
+            if not selector.startswith("@") and not any(s.startswith("@keyframes") for s in stack):
+                found.add(" | ".join([*stack, selector]))
+            head = ""
+        elif char == ";" and not stack:
+            head = ""
+        else:
+            head += char
+    return found
+
+
+def test_critical_css_and_floor_css_share_no_rule_and_import_nothing() -> None:
+    critical = (pages.STATIC / "critical.css").read_text(encoding="utf-8")
+    full = (pages.STATIC / "floor.css").read_text(encoding="utf-8")
+    assert "@import" not in critical and "@import" not in full
+    shared = _selectors(critical) & _selectors(full)
+    assert shared == set(), f"rules in both files: {sorted(shared)}"
+    assert "--accent:" in critical and "--accent:" not in full  # one palette, in the inline file
+
+
+def test_every_page_that_links_floor_css_carries_the_inline_rules_it_builds_on() -> None:
+    for template in sorted(pages.TEMPLATES.glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        if "floor.css" in text and '{% extends "base.html" %}' not in text and template.name != "base.html":
+            assert "<style>{{ critical_css }}</style>" in text, template.name
