@@ -41,7 +41,8 @@ ITEMS: tuple[StoredItem, ...] = (
            "ones. Organisers can export them."),
         ("Question.id", "Question.text", "Question.original_text", "Question.language", "Question.created_at",
          "Question.status", "Question.highlighted", "Question.segment", "Question.flagged", "Question.merged_into",
-         "Question.similar_to", "Question.answered_at", "Question.rev", "Question.votes")),
+         "Question.similar_to", "Question.answered_at", "Question.rev", "Question.votes",
+         "Question.counted")),
     StoredItem(
         "translations",
         N_("The language of each question (detected from its text unless you chose it, and corrected by a "

@@ -194,8 +194,11 @@ def test_two_instances_share_one_redis_and_one_cookie_key() -> None:
             asked = http.post(f"{second}/api/events/{code}/questions", json={"text": "Does it add up?"},
                               headers={"Origin": second, "Cookie": f"floor_participant={cookie}"})
             assert asked.status_code == 201, asked.text
+            # A second participant, minted by the first instance, votes through the second (its asker may not).
+            voter = httpx.get(f"{first}/api/events/{code}", timeout=30).cookies["floor_participant"]
+            assert voter != cookie
             vote = http.post(f"{second}/api/events/{code}/questions/{asked.json()['id']}/vote", json={},
-                             headers={"Origin": second, "Cookie": f"floor_participant={cookie}"})
+                             headers={"Origin": second, "Cookie": f"floor_participant={voter}"})
             assert vote.status_code == 200 and vote.json()["votes"] == 1
         assert cpu_seconds(*server.pids) > cpu_seconds(server.pids[0])
 
