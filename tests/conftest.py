@@ -22,10 +22,29 @@ IN_CI = os.environ.get("CI") == "true"
 ADMIN = "test-admin-token"
 
 
+# Ports for the servers tests start: each pytest-xdist worker draws from its own block of 1,000 below the kernel's
+# ephemeral range (32768 and up), so neither the other worker nor an outgoing connection can take a port between the
+# probe here and the server's bind. 20000-29999 stay free for Redis Cluster bus ports (port + 10000).
+_PORT_BLOCK = 1000
+_PORT_BASE = 10000
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 10
+_next_port = _PORT_BASE + _WORKER * _PORT_BLOCK + os.getpid() % _PORT_BLOCK
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nobody listens on, from this worker's block (in turn, skipping any that is bound)."""
+    global _next_port
+    start = _PORT_BASE + _WORKER * _PORT_BLOCK
+    for _ in range(_PORT_BLOCK):
+        port = _next_port
+        _next_port = start + (port + 1 - start) % _PORT_BLOCK
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError(f"no free port in {start}-{start + _PORT_BLOCK - 1}")
 
 
 def need_binary(name: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -50,16 +50,25 @@ def ensure_event(floor: FloorProcess) -> None:
                                                                  "options": ["a", "b"]}, headers=floor.admin())
 
 
-@schema.parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_error_and_every_response_matches_the_schema(case: schemathesis.Case, floor: FloorProcess,
-                                                               ) -> None:
-    ensure_event(floor)
-    if case.path_parameters and "code" in case.path_parameters:
-        case.path_parameters["code"] = CODE
-    case.call_and_validate(base_url=floor.url, headers={"Authorization": f"Bearer {ADMIN}"},
-                           checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                                   response_schema_conformance, response_headers_conformance])
+# One pytest test per operation, each with its own node id ("...[GET /healthz]"): schemathesis' own
+# `schema.parametrize()` gives them all one id, and pytest-xdist, which schedules by id, would run only one.
+OPERATIONS = [operation.ok() for operation in schema.get_all_operations()]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_no_server_error_and_every_response_matches_the_schema(operation: schemathesis.APIOperation,
+                                                               floor: FloorProcess) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case: schemathesis.Case) -> None:
+        ensure_event(floor)
+        if case.path_parameters and "code" in case.path_parameters:
+            case.path_parameters["code"] = CODE
+        case.call_and_validate(base_url=floor.url, headers={"Authorization": f"Bearer {ADMIN}"},
+                               checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                       response_schema_conformance, response_headers_conformance])
+
+    check()
 
 
 def test_the_document_is_served(floor: FloorProcess, tmp_path: Path) -> None:

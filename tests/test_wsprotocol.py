@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from websockets.frames import Frame, Opcode
 
 from qa.web import wsprotocol
 from qa.web.wsprotocol import Flag, FloorWebSocketProtocol, Inbox, framed
+from tests.conftest import free_port
 
 # -- framing --------------------------------------------------------------------------------------------------
 
@@ -89,12 +89,6 @@ async def test_the_flag_blocks_only_while_cleared_and_wakes_every_waiter() -> No
 Handler = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def serving(handler: Handler) -> AsyncIterator[str]:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -107,7 +101,7 @@ async def serving(handler: Handler) -> AsyncIterator[str]:
         await send({"type": "websocket.accept"})
         await handler(scope, receive, send)
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=FloorWebSocketProtocol,
                                            ws_per_message_deflate=False, log_level="warning"))
     task = asyncio.create_task(server.serve())
