@@ -139,6 +139,7 @@ NOT_STORED = N_("Floor does not store your IP address, your browser's user agent
                 "account. Its logs hold no question text, names or access keys. It uses no analytics, advertising "
                 "or third-party scripts.")
 ON_DEVICE = N_("On this device only: the name and affiliation you last used, your language (cookie floor_lang), "
+               "which version of Floor's style sheets your browser has cached (cookie floor_css), "
                "and questions waiting to be sent while you are offline. Your browser keeps them until you clear "
                "them.")
 

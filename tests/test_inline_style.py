@@ -1,6 +1,7 @@
 """The first screen's inline stylesheet (qa/web/inline_style.py, static/critical.css): the attendee and join pages
 have no render-blocking stylesheet in their <head>, every inline <style> is allowed by its hash in the CSP (never
-'unsafe-inline'), and critical.css and floor.css share no rule."""
+'unsafe-inline'), and critical.css and floor.css share no rule. A browser that was sent this version's critical.css
+(cookie floor_css) links it from its cache instead of getting the rules inline again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import gzip
+
 import pytest
+from starlette.testclient import TestClient
 
 from qa.web import pages
 from qa.web.inline_style import InlineStyle
@@ -21,6 +25,13 @@ LINK = re.compile(r"<link\b[^>]*\brel=\"stylesheet\"[^>]*>")
 STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.S)
 
 
+def newcomer(floor: Floor) -> TestClient:
+    """A browser on its first page: it has its participant cookie, not yet the stylesheets in its cache."""
+    guest = floor.participant()
+    guest.cookies.delete(pages.STYLES_COOKIE)
+    return guest
+
+
 def sha256_source(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
@@ -28,7 +39,7 @@ def sha256_source(text: str) -> str:
 @pytest.mark.parametrize("path", ["/", "/e/panel"])
 def test_the_join_and_attendee_pages_paint_from_their_html_with_the_full_stylesheet_last(
         floor: Floor, event: dict[str, Any], path: str) -> None:
-    response = floor.participant().get(path)
+    response = newcomer(floor).get(path)
     head, _, body = response.text.partition("</head>")
     assert LINK.findall(head) == []  # nothing in the head waits for a stylesheet
     styles = STYLE.findall(head)
@@ -42,13 +53,46 @@ def test_the_join_and_attendee_pages_paint_from_their_html_with_the_full_stylesh
 @pytest.mark.parametrize("path", [*PAGES, "/nowhere", "/join?code=nope"])
 def test_every_inline_style_on_every_page_is_allowed_by_its_hash_and_nothing_else_is(
         floor: Floor, event: dict[str, Any], path: str) -> None:
-    response = floor.participant().get(path)
+    response = newcomer(floor).get(path)
     style_src = csp_of(response)["style-src"].split()
     styles = STYLE.findall(response.text)
     assert styles, "every page carries the first screen's styles inline"
     assert {sha256_source(s) for s in styles} <= set(style_src)
     assert style_src == ["'self'", pages.CRITICAL_CSS.csp_source]  # no 'unsafe-inline', no nonce, no other hash
     assert not re.search(r"\sstyle=", response.text)  # style attributes would need 'unsafe-hashes'
+
+
+@pytest.mark.parametrize("path", ["/", "/e/panel"])
+def test_a_first_visit_prefetches_critical_css_and_says_so_in_a_cookie_that_holds_only_the_version(
+        floor: Floor, event: dict[str, Any], path: str) -> None:
+    response = newcomer(floor).get(path)
+    assert response.cookies[pages.STYLES_COOKIE] == pages.VERSION
+    assert "httponly" in response.headers["set-cookie"].lower()
+    prefetch = f'<link rel="prefetch" href="{pages.static_url("critical.css")}" as="style">'
+    assert prefetch in response.text.partition("</head>")[2]  # after everything the first screen needs
+
+
+@pytest.mark.parametrize("path", ["/", "/e/panel", "/e/panel/moderate", "/admin"])
+def test_a_returning_browser_links_the_cached_critical_css_first_and_gets_no_inline_rules(
+        floor: Floor, event: dict[str, Any], path: str) -> None:
+    guest = newcomer(floor)
+    first = guest.get(path, headers={"Accept-Encoding": "gzip"})
+    assert guest.cookies[pages.STYLES_COOKIE] == pages.VERSION
+    again = guest.get(path, headers={"Accept-Encoding": "gzip"})
+    head = again.text.partition("</head>")[0]
+    assert STYLE.findall(again.text) == [] and "prefetch" not in again.text
+    assert LINK.findall(head)[0] == f'<link rel="stylesheet" href="{pages.static_url("critical.css")}">'
+    assert pages.STYLES_COOKIE not in again.headers.get("set-cookie", "")
+    saved = len(gzip.compress(first.content)) - len(gzip.compress(again.content))
+    assert saved > len(gzip.compress(pages.CRITICAL_CSS.text.encode())) * 0.8
+
+
+def test_a_cookie_from_another_version_gets_the_rules_inline_again(floor: Floor, event: dict[str, Any]) -> None:
+    guest = newcomer(floor)
+    guest.cookies.set(pages.STYLES_COOKIE, "0123456789ab")  # before a deploy: its files are not this version's
+    response = guest.get("/e/panel")
+    assert STYLE.findall(response.text) == [pages.CRITICAL_CSS.text]
+    assert response.cookies[pages.STYLES_COOKIE] == pages.VERSION
 
 
 def test_the_inline_text_is_the_file_without_comments_or_indentation_and_its_hash_is_of_that_text(

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from starlette.websockets import WebSocketDisconnect
 
 from qa.settings import Settings
+from qa.web.pages import VERSION
 from tests.conftest import ADMIN
 from tests.inprocess import (
     ADMIN_AUTH,
@@ -387,7 +388,7 @@ def test_a_forged_cookie_cannot_act_as_another_participant(floor: Floor, event: 
 # -- headers on every answer ---------------------------------------------------------------------------------
 
 PAGES = ["/", "/admin", "/e/panel", "/e/panel/moderate", "/e/panel/present", "/e/panel/overlay", "/e/panel/privacy"]
-OTHER = ["/e/panel/qr.svg", "/api/events/panel", "/openapi.json", "/healthz", "/static/live.js", "/e/ghost",
+OTHER = ["/e/panel/qr.svg", "/api/events/panel", "/openapi.json", "/healthz", "/e/ghost",
          "/api/events/ghost", "/nowhere"]
 
 
@@ -409,6 +410,21 @@ def test_every_answer_carries_a_strict_csp_and_the_other_security_headers(floor:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"  # never to another site
     assert "camera=()" in response.headers["permissions-policy"]
+
+
+@pytest.mark.parametrize("path", ["/static/live.js", "/static/floor.css", "/static/pow-worker.js",
+                                  f"/static/{VERSION}/attendee.js", f"/static/{VERSION}/critical.css"])
+def test_a_script_or_stylesheet_gets_the_headers_that_act_on_it_and_a_policy_that_allows_nothing(
+        floor: Floor, path: str) -> None:
+    """Not the page's policy with a fresh nonce, nor the document-only headers: those do nothing on a script (a
+    worker's policy is its own answer's, so pow-worker.js may load nothing) and cost bytes on every file."""
+    response = floor.participant().get(path)
+    assert response.status_code == 200
+    csp = csp_of(response)
+    assert csp == {"default-src": "'none'", "frame-ancestors": "'none'"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    assert "permissions-policy" not in response.headers and "x-frame-options" not in response.headers
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -52,6 +52,15 @@ VERSION = static_version()
 _VERSION_LIKE = re.compile(r"^[0-9a-f]{12}$")
 # The first screen's rules, inline in every page's <head> (base.html, overlay.html); floor.css has the rest.
 CRITICAL_CSS = InlineStyle.load(STATIC / "critical.css")
+# A browser that was sent this version's stylesheets has them cached (immutable URLs), so its pages link critical.css
+# instead of carrying its 2.7 KB inline on every visit. The cookie holds nothing but the static version; a browser
+# without it (first visit, a new deploy, cookies cleared) gets the rules inline again.
+STYLES_COOKIE = "floor_css"
+
+
+def styles_cached(request: Request) -> bool:
+    """Whether this browser was sent (and prefetched) this version's critical.css on an earlier page."""
+    return request.cookies.get(STYLES_COOKIE) == VERSION
 
 
 def static_url(path: str) -> str:
@@ -85,7 +94,8 @@ def language(request: Request, event: Event | None = None, *, shared_screen: boo
 
 def page_context(request: Request, event: Event | None = None, *, shared_screen: bool = False) -> dict[str, Any]:
     lang = language(request, event, shared_screen=shared_screen)
-    return {"nonce": request.scope.get("state", {}).get("csp_nonce", ""), **lang.template_context()}
+    return {"nonce": request.scope.get("state", {}).get("csp_nonce", ""), "styles_cached": styles_cached(request),
+            **lang.template_context()}
 
 
 def base_url(request: Request) -> str:
@@ -136,6 +146,8 @@ def _render(request: Request, name: str, *, for_event: Event | None = None, shar
     chosen = i18n.primary(request.query_params.get("lang"))
     if chosen in i18n.LANGUAGES:  # a switch on any page is remembered on this device
         response.set_cookie(i18n.COOKIE, chosen, max_age=i18n.COOKIE_MAX_AGE, path="/", samesite="lax")
+    if not base["styles_cached"]:  # this page inlines the rules and prefetches critical.css (base.html)
+        response.set_cookie(STYLES_COOKIE, VERSION, max_age=31536000, path="/", samesite="lax", httponly=True)
     return response
 
 

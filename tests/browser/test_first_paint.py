@@ -170,3 +170,36 @@ def test_the_scripts_wait_for_the_full_stylesheets_so_what_they_render_is_always
     # The poll card the script rendered once the stylesheets were in has its floor.css accent edge.
     edge = h.page.locator("#poll-list .poll").first.evaluate("(el) => getComputedStyle(el).borderInlineStartWidth")
     assert edge == "5px"
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_repeat_visit_links_critical_css_from_the_cache_and_looks_the_same(browser: Any, event: Event,
+                                                                             lang: str) -> None:
+    """The first visit carries the rules inline and prefetches critical.css; the next one links it (cookie floor_css),
+    from the cache, with not one style of the first screen different."""
+    ctx = browser.new_context(viewport=PHONE, reduced_motion="reduce")
+    try:
+        page = ctx.new_page()
+        violations: list[str] = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        url = f"{event.base}/e/{event.code}?lang={lang}"
+        page.goto(url, wait_until="networkidle")
+        page.wait_for_function(READY, polling=100)
+        assert page.locator("head style").count() == 1
+        assert page.evaluate("() => performance.getEntriesByType('resource').some((e) => "
+                             "e.name.endsWith('/critical.css'))"), "critical.css was prefetched"
+        first = page.evaluate(STYLES, FIRST_SCREEN)
+        page.goto(url, wait_until="load")
+        page.wait_for_function(READY, polling=100)
+        assert page.locator("style").count() == 0
+        fetched = page.evaluate("() => performance.getEntriesByType('resource').filter((e) => "
+                                "e.name.endsWith('.css')).map((e) => [e.name.split('/').pop(), e.transferSize])")
+        assert ["critical.css", 0] in fetched and all(size == 0 for _, size in fetched), fetched  # all from cache
+        shot(page, f"repeat-visit-{lang}")
+        again = page.evaluate(STYLES, FIRST_SCREEN)
+        for sel in FIRST_SCREEN:
+            first[sel].pop("focused"), again[sel].pop("focused")
+        assert {sel: (first[sel], again[sel]) for sel in FIRST_SCREEN if first[sel] != again[sel]} == {}
+        assert violations == []
+    finally:
+        ctx.close()
