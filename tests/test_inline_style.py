@@ -17,7 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from qa.web import pages
-from qa.web.inline_style import InlineStyle
+from qa.web.inline_style import InlineStyle, without_comments
 from tests.inprocess import Floor
 from tests.test_security import PAGES, csp_of
 
@@ -151,3 +151,21 @@ def test_every_page_that_links_floor_css_carries_the_inline_rules_it_builds_on()
         text = template.read_text(encoding="utf-8")
         if "floor.css" in text and '{% extends "base.html" %}' not in text and template.name != "base.html":
             assert "<style>{{ critical_css }}</style>" in text, template.name
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in pages.STATIC.glob("*.css")))
+def test_stylesheets_are_served_without_their_comments_and_revalidate_by_their_etag(
+        floor: Floor, name: str) -> None:
+    source = (pages.STATIC / name).read_text(encoding="utf-8")
+    assert '"/*' not in source and "'/*" not in source  # the comment stripper does not read strings
+    guest = floor.participant()
+    served = guest.get(pages.static_url(name), headers={"Accept-Encoding": "gzip"})
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/css")
+    assert served.headers["cache-control"] == pages.IMMUTABLE and served.headers["content-encoding"] == "gzip"
+    assert served.text == without_comments(source) + "\n" and "/*" not in served.text
+    if name == "critical.css":  # linked on a repeat visit: exactly the rules a first visit had inline
+        assert served.text.rstrip("\n") == pages.CRITICAL_CSS.text
+    plain = guest.get(f"/static/{name}")
+    assert plain.headers["cache-control"] == "no-cache" and plain.text == served.text
+    again = guest.get(f"/static/{name}", headers={"If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304

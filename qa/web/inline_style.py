@@ -18,6 +18,13 @@ from markupsafe import Markup
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
+def without_comments(css: str) -> str:
+    """The stylesheet without its comments and indentation: those are for its readers, not bytes for every visit
+    (served so too: qa/web/pages.py VersionedStatic). No '/*' may stand inside a string."""
+    lines = (line.strip() for line in _COMMENT.sub("", css).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 @dataclass(frozen=True)
 class InlineStyle:
     text: str  # exactly what goes between <style> and </style>: the CSP hash is of these characters
@@ -28,8 +35,7 @@ class InlineStyle:
         source = path.read_text(encoding="utf-8")
         if "</" in source or '"/*' in source or "'/*" in source:
             raise ValueError(f"{path.name}: no '</' (it would close the <style>) and no '/*' inside a string")
-        lines = (line.strip() for line in _COMMENT.sub("", source).splitlines())
-        return cls("\n".join(line for line in lines if line))
+        return cls(without_comments(source))
 
     @property
     def markup(self) -> Markup:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import os
 import re
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -14,7 +17,8 @@ import segno
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 from qa import i18n
@@ -27,7 +31,7 @@ from qa.web import api as api_routes
 from qa.web import hosts
 from qa.web.errors import retry_headers, status_of
 from qa.web.identity import issue, require_attendee
-from qa.web.inline_style import InlineStyle
+from qa.web.inline_style import InlineStyle, without_comments
 from qa.web.security import read_body
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -68,9 +72,27 @@ def static_url(path: str) -> str:
     return f"/static/{VERSION}/{path.lstrip('/')}"
 
 
+@functools.lru_cache(maxsize=64)
+def _served_css(path: str, mtime_ns: int) -> bytes:
+    return without_comments(Path(path).read_text(encoding="utf-8")).encode("utf-8") + b"\n"
+
+
 class VersionedStatic(StaticFiles):
     """/static/<version>/<file>: immutable for a year; /static/<file> (and an older version, during a deploy) is
     served too, with `no-cache` so that it is revalidated."""
+
+    def file_response(self, full_path: PathLike[str] | str, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        """Stylesheets go out as the inline rules do, without their comments and indentation (about a fifth of
+        their bytes on the wire; the repository keeps them for readers); every other file as it is."""
+        if not str(full_path).endswith(".css") or status_code != 200:
+            return super().file_response(full_path, stat_result, scope, status_code)
+        body = _served_css(str(full_path), stat_result.st_mtime_ns)
+        response = Response(body, media_type="text/css",
+                            headers={"ETag": f'"{hashlib.sha256(body).hexdigest()[:32]}"'})
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         head, _, rest = path.replace("\\", "/").partition("/")
