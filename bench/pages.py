@@ -8,6 +8,7 @@ an event's attendee page with a few questions and an open poll, then loads it ag
 - first paint: `first-contentful-paint` after navigation start,
 - usable: the ask box works with its script (attendee.js marks `floor:ready`; before that the form still posts).
 
+`--lang ar` measures the page in another of Floor's languages (the browser's Accept-Language).
 `--root DIR` serves another checkout of Floor (e.g. `git archive main | tar -x -C /tmp/before`) to measure a
 before/after pair on the same machine; `--url` measures a running server (then `--code` names an event).
 """
@@ -143,7 +144,7 @@ def _visit(page: Any, cdp: Any, url: str) -> dict[str, Any]:
             "fcp_ms": timing["fcp"], "ready_ms": timing["ready"]}
 
 
-def measure(base: str, code: str) -> list[dict[str, Any]]:
+def measure(base: str, code: str, lang: str = "en") -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     rows: list[dict[str, Any]] = []
@@ -152,7 +153,7 @@ def measure(base: str, code: str) -> list[dict[str, Any]]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
         try:
             for name, conditions in PROFILES.items():
-                ctx = browser.new_context(viewport=PHONE)
+                ctx = browser.new_context(viewport=PHONE, locale=lang)  # the browser's language (Accept-Language)
                 page = ctx.new_page()
                 cdp = ctx.new_cdp_session(page)
                 cdp.send("Network.enable")
@@ -188,15 +189,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="measure a running server instead")
     parser.add_argument("--code", help="with --url: the event to load")
     parser.add_argument("--label", default="this build")
+    parser.add_argument("--lang", default="en", help="the browser's language, as Accept-Language (e.g. ar)")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is required", file=sys.stderr)
         return 2
     if args.url:
-        rows = measure(args.url.rstrip("/"), args.code or make_event(args.url.rstrip("/")))
+        rows = measure(args.url.rstrip("/"), args.code or make_event(args.url.rstrip("/")), args.lang)
     else:
         with Server(args.root.resolve()) as server:
-            rows = measure(server.url, make_event(server.url))
+            rows = measure(server.url, make_event(server.url), args.lang)
     print(table(rows, args.label))
     return 0
 

@@ -1,13 +1,16 @@
 """Languages: one gettext catalog per language (qa/locales/*/LC_MESSAGES/messages.po) for pages and scripts.
 
 The .po files are the source and are compiled in memory at start-up. Templates use Jinja2's i18n extension
-(newstyle gettext, passed per request); scripts get the same catalog's messages as JSON in the page and call
-t()/nt() from static/i18n.js. `python -m qa.i18n` re-extracts every message and merges it into each catalog.
+(newstyle gettext, passed per request); scripts get the same catalog's messages and call t()/nt() from
+static/i18n.js: the page carries the language, its plural rule and the address of its messages, an ES module under
+a URL that changes with them (`/i18n/<version>/<lang>.js`, cached for a year), not a copy in every page. `python -m qa.i18n` re-extracts every message and merges it into each catalog.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -131,6 +134,25 @@ class Language:
         return {"lang": self.code, "dir": self.dir, "plural": plural_map(self.code, self.plural),
                 "languages": [{"code": c, "name": n} for c, n in LANGUAGES.items()], "messages": messages}
 
+    @cached_property
+    def messages_module(self) -> bytes:
+        """The scripts' messages as an ES module (static/i18n.js imports it), UTF-8 rather than JSON escapes."""
+        messages = json.dumps(self.script_catalog["messages"], ensure_ascii=False, sort_keys=True)
+        return f"export default {messages};\n".encode()
+
+    @cached_property
+    def messages_url(self) -> str | None:
+        """Where the page's scripts find their messages; English, the source, needs none."""
+        if not self.script_catalog["messages"]:
+            return None
+        return f"/i18n/{hashlib.sha256(self.messages_module).hexdigest()[:12]}/{self.code}.js"
+
+    @cached_property
+    def page_catalog(self) -> dict[str, Any]:
+        """What each page carries for static/i18n.js (#floor-i18n): the catalog but its messages, and their URL."""
+        page = {k: v for k, v in self.script_catalog.items() if k != "messages"}
+        return page | ({"messages_url": self.messages_url} if self.messages_url else {"messages": {}})
+
     def format_number(self, n: float) -> str:
         return format_decimal(n, locale=self.code)  # Latin digits, as UN Arabic documents write them
 
@@ -163,7 +185,7 @@ class Language:
 
         return {"gettext": gettext, "ngettext": ngettext, "_": gettext, "pgettext": pgettext,
                 "lang": self.code, "dir": self.dir,
-                "languages": LANGUAGES, "language_names": self.language_names, "i18n": self.script_catalog,
+                "languages": LANGUAGES, "language_names": self.language_names, "i18n": self.page_catalog,
                 "format_number": self.format_number}
 
     @cached_property

@@ -5,7 +5,6 @@ import { resultsView, scalePoint } from "./polls.js";
 import { eventTime, lang, num, nt, t } from "./i18n.js";
 import { showQuestion, translationNote } from "./translations.js";
 import { mountSpeakers } from "./speakers-attendee.js";
-import { admitted } from "./proof.js";
 import { bindCounts } from "./mod-counts.js";
 
 const OUTBOX_RETRY_MS = [2000, 5000, 10000, 30000, 60000];
@@ -21,6 +20,11 @@ function total(n) {
 const snapshot = JSON.parse($("#floor-state").textContent);
 const code = snapshot.event.code;
 const live = new Live({ code, snapshot });
+// Only a proof-of-work event needs proof.js (which starts solving as it loads): fetched at once there, and not one
+// of the modules every page waits for (over HTTP/1.1 six go at a time, so each one more can cost a round trip).
+const proof = snapshot.event.integrity === "proof" ? import("./proof.js") : null;
+/** Resolves once this device may write (proof.js; at once for open events; if it cannot load, the server refuses). */
+const admitted = () => (proof ? proof.then((m) => m.admitted(), () => undefined) : Promise.resolve());
 bindCounts(live); // open moderation counts, live
 const local = store("local");
 const say = announcer($("#announcer"));

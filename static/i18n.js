@@ -1,19 +1,30 @@
-// The page's language for scripts: the same gettext catalog as the server's, embedded in the page as JSON
-// (#floor-i18n). t("...") and nt("one ...", "{n} ...", n) are what Babel extracts; placeholders are {name}.
+// The page's language for scripts: the same gettext catalog as the server's. The page says which language, its
+// plural rule and where its messages are (#floor-i18n); the messages are an ES module under a versioned URL (the
+// page preloads it), cached for a year rather than repeated in every page. English, the source, has none.
+// t("...") and nt("one ...", "{n} ...", n) are what Babel extracts; placeholders are {name}.
 
 const FALLBACK = { lang: "en", dir: "ltr", plural: { one: 0, other: 1 }, languages: [], messages: {} };
 
-function load() {
+async function load() {
   const el = document.getElementById("floor-i18n");
   if (!el) return FALLBACK;
+  let page;
   try {
-    return { ...FALLBACK, ...JSON.parse(el.textContent) };
+    page = { ...FALLBACK, ...JSON.parse(el.textContent) };
   } catch {
     return FALLBACK;
   }
+  if (page.messages_url) {
+    try {
+      page.messages = (await import(page.messages_url)).default;
+    } catch {
+      page.messages = {}; // they could not load: the scripts speak English rather than not run
+    }
+  }
+  return page;
 }
 
-const data = load();
+const data = await load();
 export const lang = data.lang;
 export const dir = data.dir;
 /** Every language Floor speaks, each in its own name: [{code, name}]. */

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -369,3 +370,30 @@ def test_switcher_keeps_the_rest_of_the_address(floor: Any) -> None:
     assert r.status_code == 404
     assert '<input type="hidden" name="code" value="nope-nope">' in r.text
     assert 'name="lang"' in r.text and '<option value="fr" lang="fr" selected>Français</option>' in r.text
+
+
+@pytest.mark.parametrize("code", i18n.TRANSLATED)
+def test_a_page_carries_the_address_of_its_script_messages_not_the_messages(code: str, floor: Any) -> None:
+    """They are the same on every page of a language: one cached module, not kilobytes in every page."""
+    language = floor.app.state.catalogs.get(code)
+    page = floor.host.get("/e/side", params={"lang": code}).text
+    carried = json.loads(re.search(r'id="floor-i18n"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert "messages" not in carried and carried["messages_url"] == language.messages_url
+    assert carried["lang"] == code and carried["plural"] == language.script_catalog["plural"]
+    assert f'<link rel="modulepreload" href="{language.messages_url}">' in page.partition("</head>")[0]
+    served = floor.host.get(language.messages_url)
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
+    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    body = served.content.decode("utf-8")
+    assert body.startswith("export default {") and body.endswith("};\n")
+    assert json.loads(body.removeprefix("export default ").removesuffix(";\n")) == language.script_catalog["messages"]
+    other = floor.host.get(f"/i18n/000000000000/{code}.js")  # a page from before a deploy: today's, revalidated
+    assert other.content == served.content and other.headers["cache-control"] == "no-cache"
+
+
+def test_english_pages_carry_no_message_address_and_unknown_languages_have_no_module(floor: Any) -> None:
+    page = floor.host.get("/e/side", params={"lang": "en"}).text
+    carried = json.loads(re.search(r'id="floor-i18n"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert carried["messages"] == {} and "messages_url" not in carried
+    assert floor.host.get("/i18n/000000000000/en.js").status_code == 404
+    assert floor.host.get("/i18n/000000000000/xx.js").status_code == 404

@@ -173,6 +173,19 @@ def _render(request: Request, name: str, *, for_event: Event | None = None, shar
     return response
 
 
+async def messages_module(request: Request) -> Response:
+    """/i18n/<version>/<lang>.js: a language's script messages (qa.i18n), immutable under the current version; an
+    older version (a page from before a deploy) gets today's, revalidated."""
+    catalogs: i18n.Catalogs = request.app.state.catalogs
+    code = request.path_params["lang"]
+    if code not in catalogs or catalogs.get(code).messages_url is None:
+        raise NotFound("There are no script messages for this language.")
+    language = catalogs.get(code)
+    current = language.messages_url == request.url.path
+    return Response(language.messages_module, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": IMMUTABLE if current else "no-cache"})
+
+
 async def home(request: Request) -> Response:
     await issue(request)
     return _render(request, "join.html")
@@ -392,6 +405,7 @@ async def vote_form(request: Request) -> Response:
 
 routes = [
     Route("/", home),
+    Route("/i18n/{version}/{lang}.js", messages_module),
     Route("/join", join),
     Route("/admin", admin),
     Route("/e/{code}", attendee),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from qa import i18n
 from tests.browser.conftest import PHONE, Event, shot
 
 pytestmark = pytest.mark.browser
@@ -195,6 +196,10 @@ def test_a_repeat_visit_links_critical_css_from_the_cache_and_looks_the_same(bro
         fetched = page.evaluate("() => performance.getEntriesByType('resource').filter((e) => "
                                 "e.name.endsWith('.css')).map((e) => [e.name.split('/').pop(), e.transferSize])")
         assert ["critical.css", 0] in fetched and all(size == 0 for _, size in fetched), fetched  # all from cache
+        # The scripts speak the page's language: their messages (a cached module, not in the page) have loaded.
+        page.wait_for_selector("#live[data-state=connected]")
+        label = page.locator("#live [data-label]").inner_text()
+        assert label == ("Live" if lang == "en" else i18n.compile_catalog(i18n.read_catalog(lang)).gettext("Live"))
         shot(page, f"repeat-visit-{lang}")
         again = page.evaluate(STYLES, FIRST_SCREEN)
         for sel in FIRST_SCREEN:
