@@ -3,7 +3,8 @@
 The .po files are the source and are compiled in memory at start-up. Templates use Jinja2's i18n extension
 (newstyle gettext, passed per request); scripts get the same catalog's messages and call t()/nt() from
 static/i18n.js: the page carries the language, its plural rule and the address of its messages, an ES module under
-a URL that changes with them (`/i18n/<version>/<lang>.js`, cached for a year), not a copy in every page. `python -m qa.i18n` re-extracts every message and merges it into each catalog.
+a URL that changes with them (`/i18n/<version>/<lang>.js`, cached for a year), not a copy in every page.
+`python -m qa.i18n` re-extracts every message and merges it into each catalog.
 """
 
 from __future__ import annotations

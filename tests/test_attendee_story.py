@@ -378,3 +378,21 @@ def test_lang_zh_cn_renders_chinese_and_is_remembered(floor: Floor, event: dict[
     r = guest.get(f"/e/{event['code']}?lang=zh-CN")
     assert r.headers["content-language"] == "zh" and '<html lang="zh"' in r.text
     assert guest.cookies.get(i18n.COOKIE) == "zh"
+
+
+def test_a_returning_attendee_gets_a_page_of_a_few_kilobytes_and_no_moderator_files(
+        floor: Floor, event: dict[str, Any], mod: Moderator) -> None:
+    """Deterministic guard for the page-weight budget (the timed figures are bench/pages.py's): a returning browser's
+    attendee page carries neither the inline rules nor the script messages, in English or Arabic."""
+    for i in range(7):  # seven askers, as in bench/pages.py (one asker's rate limit would stop at fewer)
+        q = ask(floor.participant(), event["code"],
+                f"Question {i + 1}: how will member states audit cross-border data transfers?")
+        mod.moderate(q["id"], "approve")
+    guest = floor.participant()  # its first page ("/") was sent the stylesheets, so this is a repeat visit
+    for lang, budget in (("en", 5000), ("ar", 5600)):  # bytes, gzipped; Arabic letters take two bytes each
+        page = guest.get(f"/e/{event['code']}", params={"lang": lang}, headers={"Accept-Encoding": "gzip"})
+        assert "<style>" not in page.text and '"messages": {' not in page.text.replace('"messages": {}', "")
+        assert int(page.headers["content-length"]) < budget, (lang, page.headers["content-length"])
+        linked = set(re.findall(r'(?:href|src)="/static/[0-9a-f]{12}/([\w.-]+)"', page.text))
+        assert not {n for n in linked if n in ("console.css", "present.css", "booth.css", "report.css")
+                    or (n.startswith("mod-") and n != "mod-counts.js")}, linked

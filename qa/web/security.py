@@ -18,11 +18,12 @@ class BodyTooLarge(DomainError):
     code = "too_large"
 
 
-# A script or stylesheet from static/ (or a language's script messages, /i18n/) is never a document: the page's policy (with its per-answer nonce), the
-# permissions, opener and framing headers have no effect on it, and they cost about 430 bytes on each of the dozen
-# files a page loads (HTTP/1.1 sends headers uncompressed; a per-answer nonce defeats HTTP/2's header compression
-# too). It gets the headers that do apply to it: nosniff, the referrer policy (for what a stylesheet fetches) and a
-# policy that lets a worker script (pow-worker.js, whose policy is its own answer's) load nothing at all.
+# A script or stylesheet from static/ (or a language's script messages, /i18n/) is never a document: the page's
+# policy (with its per-answer nonce), the permissions, opener and framing headers have no effect on it, and they cost
+# about 430 bytes on each of the dozen files a page loads (HTTP/1.1 sends headers uncompressed; a per-answer nonce
+# defeats HTTP/2's header compression too). It gets the headers that do apply to it: nosniff, the referrer policy
+# (for what a stylesheet fetches) and a policy that lets a worker script (pow-worker.js, whose policy is its own
+# answer's) load nothing at all.
 ASSET_CSP = "default-src 'none'; frame-ancestors 'none'"
 _ASSET = re.compile(r"^/(?:static/(?:[0-9a-f]{12}/)?[\w.-]+\.(?:js|css)|i18n/[0-9a-f]{12}/[a-z]+\.js)$")
 
