@@ -97,7 +97,8 @@ def test_no_participant_cookie_where_none_is_needed(floor: Floor, event: dict[st
 @pytest.mark.parametrize("path", ["/", "/e/panel", "/e/panel/privacy", "/api/events/panel"])
 def test_pages_and_the_snapshot_issue_the_cookie(floor: Floor, event: dict[str, Any], path: str) -> None:
     response = stranger(floor).get(path)
-    assert response.status_code == 200 and response.headers["set-cookie"].startswith(f"{COOKIE}=")
+    assert response.status_code == 200
+    assert any(h.startswith(f"{COOKIE}=") for h in response.headers.get_list("set-cookie"))  # beside floor_css
 
 
 # -- the mint bucket, per client address -----------------------------------------------------------------------
