@@ -5,7 +5,7 @@ log) and PUBLISH the change, all at once. Votes and poll answers are sets and ha
 idempotent per participant. All keys of an event share the hash tag `{code}` (one Cluster slot), and the
 scripts derive the event's keys from one base name, which is only allowed because they share that slot:
 
-    {prefix}:{code}:ev        hash: data (event JSON), seq
+    {prefix}:{code}:ev        hash: data (event JSON), seq, gate (what a vote needs of the event: ballots.Gate)
     {prefix}:{code}:ids       hash: kind -> last id
     {prefix}:{code}:q / :qv   hashes: question id -> JSON / votes
     {prefix}:{code}:cid       hash: author NUL client_id -> question id (idempotent asks)
@@ -20,6 +20,9 @@ scripts derive the event's keys from one base name, which is only allowed becaus
     {prefix}:{code}:pa:POLL   hash participant -> keys JSON;  :pc:POLL  hash key -> count;  :mine:P  pid -> keys
     {prefix}:{code}:keys      set naming every per-question, per-poll and per-participant key above
     {prefix}:events           sorted set of codes by creation time (the only key outside an event's slot)
+
+Others keep keys in an event's slot too: the rate windows of its writes ({prefix}:rl:{code}:HASH, qa.ratelimit)
+and its activity counters ({prefix}:activity:{code}, qa.integrity), so one vote is one script (docs/architecture.md).
 """
 
 from __future__ import annotations
