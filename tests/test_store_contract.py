@@ -11,8 +11,8 @@ import pytest
 
 from qa.domain.ballots import PASSCODE, PROOF, Ballot, Cast, Window
 from qa.domain.errors import Conflict, DomainError, Forbidden, RateLimited, Unauthorized
-from qa.integrity import Activity, RedisActivity
 from qa.domain.model import Event, Note, PendingChange, Poll, PollKind, Question, Speaker, Status
+from qa.integrity import Activity, RedisActivity
 from qa.ratelimit import RateLimiter, RedisRateLimiter
 from qa.store.base import DuplicateQuestion, StaleWrite, Store, Write
 

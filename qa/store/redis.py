@@ -27,6 +27,7 @@ and its activity counters ({prefix}:activity:{code}, qa.integrity), so one vote 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -647,9 +648,8 @@ class RedisStore(Store):
         base = self._base(code)
         keys = [base + "ev", base + "q", base + "qv", f"{base}voters:{qid}", f"{base}voted:{who}", base + "keys",
                 activity_key(code), *(redis_key(w.name, code) for w in ballot.windows)]
-        refused = "".join(f"{gate}={outcome}," for gate, outcome in ballots.refused_gates(ballot.admitted).items())
-        args: list[Any] = [qid, who, 1 if ballot.on else 0, "," + refused, notices.channel(self.prefix, code),
-                           "SPUBLISH" if self.cluster else "PUBLISH",
+        args: list[Any] = [qid, who, 1 if ballot.on else 0, _refused(ballot.admitted),
+                           notices.channel(self.prefix, code), "SPUBLISH" if self.cluster else "PUBLISH",
                            notices.encode(notices.VoteNotice(ballot.qid, who, ballot.on)), ballots.VOTABLE.value,
                            _PUBLIC, activity.bucket_field("votes", ballot.at), activity.keep]  # type: ignore[attr-defined]
         for w in ballot.windows:
@@ -677,10 +677,10 @@ class RedisStore(Store):
             return await self._eval_and_wait(script, keys, args)
         sha = self._shas[script]
         try:
-            return await client.evalsha(sha, len(keys), *keys, *args)
+            return await client.execute_command("EVALSHA", sha, len(keys), *keys, *args)
         except NoScriptError:
             self._shas[script] = await self._do(client.script_load(_SCRIPTS[script]))
-            return await self._do(client.evalsha(self._shas[script], len(keys), *keys, *args))
+            return await self._do(client.execute_command("EVALSHA", self._shas[script], len(keys), *keys, *args))
         except ERRORS as exc:
             raise unavailable(exc) from None
 
@@ -710,6 +710,12 @@ class RedisStore(Store):
     # -- presence --------------------------------------------------------------------------------------
     async def set_presence(self, code: str, instance: str, count: int, ttl: float) -> int:
         return int(await self._run("presence", code, instance, count, max(1, int(ttl * 1000))))
+
+
+@functools.cache
+def _refused(admitted: frozenset[str]) -> str:
+    """The cast script's ",gate=outcome," lookup of the gates that refuse these admissions."""
+    return "," + "".join(f"{gate}={outcome}," for gate, outcome in ballots.refused_gates(admitted).items())
 
 
 def _pairs(flat: list[bytes] | dict[bytes, bytes]) -> dict[str, bytes]:
