@@ -124,8 +124,9 @@ def admitted(request: HTTPConnection, code: str, kind: str) -> bool:
 
 def admissions(request: HTTPConnection, code: str) -> frozenset[str]:
     """The admissions (ballots.PROOF, ballots.PASSCODE) this participant's signed cookies prove for the event."""
-    if not known(request) or not request.cookies:
-        return frozenset()
+    raw = request.headers.get("cookie", "")
+    if not known(request) or ("floor_proof_" not in raw and "floor_pass_" not in raw):
+        return frozenset()  # the common case, without parsing the cookies (a vote is counted in microseconds)
     return frozenset(kind for kind, cookie in ((ballots.PROOF, "proof"), (ballots.PASSCODE, "pass"))
                      if admitted(request, code, cookie))
 
