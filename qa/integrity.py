@@ -202,12 +202,17 @@ class Activity:
     def __init__(self) -> None:
         self._counts: dict[str, dict[str, int]] = {}
 
+    @staticmethod
+    def bucket_field(kind: str, at: float | None = None) -> str:
+        """The counter of `kind` in the bucket holding `at` (now when None)."""
+        bucket = int((time.time() if at is None else at) // BUCKET_SECONDS) * BUCKET_SECONDS
+        return f"{kind}:{bucket}"
+
     async def count(self, code: str | None, kind: str, at: float | None = None) -> None:
         if not code:
             return
-        bucket = int((time.time() if at is None else at) // BUCKET_SECONDS) * BUCKET_SECONDS
         counts = self._counts.setdefault(code, {})
-        field = f"{kind}:{bucket}"
+        field = self.bucket_field(kind, at)
         counts[field] = counts.get(field, 0) + 1
 
     async def of(self, code: str) -> dict[str, dict[int, int]]:
@@ -225,7 +230,8 @@ class RedisActivity(Activity):
         self.prefix = prefix
         self.keep = int(keep_seconds)
 
-    def _key(self, code: str) -> str:
+    def key(self, code: str) -> str:
+        """Tagged with the event code: in the event's Cluster slot, so a vote's one script may count it."""
         return f"{self.prefix}:activity:{{{code}}}"
 
     async def count(self, code: str | None, kind: str, at: float | None = None) -> None:
@@ -233,17 +239,16 @@ class RedisActivity(Activity):
 
         if not code:
             return
-        bucket = int((time.time() if at is None else at) // BUCKET_SECONDS) * BUCKET_SECONDS
         try:
             pipe = self.client.pipeline(transaction=False)
-            pipe.hincrby(self._key(code), f"{kind}:{bucket}", 1)
-            pipe.expire(self._key(code), self.keep)
+            pipe.hincrby(self.key(code), self.bucket_field(kind, at), 1)
+            pipe.expire(self.key(code), self.keep)
             await pipe.execute()
         except (RedisError, OSError):
             await super().count(code, kind, at)  # counted here rather than lost
 
     async def of(self, code: str) -> dict[str, dict[int, int]]:
-        raw = await self.client.hgetall(self._key(code))
+        raw = await self.client.hgetall(self.key(code))
         counts = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
         local = await super().of(code)
         merged = _by_kind(counts)
@@ -254,7 +259,7 @@ class RedisActivity(Activity):
 
     async def forget(self, code: str) -> None:
         await super().forget(code)
-        await self.client.delete(self._key(code))
+        await self.client.delete(self.key(code))
 
 
 def _by_kind(counts: dict[str, int]) -> dict[str, dict[int, int]]:

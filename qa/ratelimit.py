@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from qa.domain.errors import RateLimited
+from qa.domain.ballots import too_many
 
 
 class RateLimiter:
@@ -16,8 +16,9 @@ class RateLimiter:
         self._windows: dict[str, tuple[float, int]] = {}
         self._sweep_at = 0.0
 
-    async def hit(self, key: str, limit: int, window: float) -> float | None:
-        """Count one hit; return seconds to wait when over the limit, else None."""
+    async def hit(self, key: str, limit: int, window: float, tag: str = "") -> float | None:
+        """Count one hit; return seconds to wait when over the limit, else None. `tag` (an event code) only
+        places the window's Redis key beside the event's keys."""
         now = time.monotonic()
         if now > self._sweep_at:
             self._sweep(now)
@@ -34,10 +35,10 @@ class RateLimiter:
         self._sweep_at = now + 60
         self._windows = {k: v for k, v in self._windows.items() if now - v[0] < 3600}
 
-    async def check(self, key: str, limit: int, window: float, what: str) -> None:
-        retry = await self.hit(key, limit, window)
+    async def check(self, key: str, limit: int, window: float, what: str, tag: str = "") -> None:
+        retry = await self.hit(key, limit, window, tag)
         if retry is not None:
-            raise RateLimited(f"Too many {what}; try again in {max(1, round(retry))} s.", retry)
+            raise too_many(what, retry)
 
 
 class RedisRateLimiter(RateLimiter):
@@ -55,13 +56,17 @@ return {n, redis.call('PTTL', KEYS[1])}
         self.prefix = prefix
         self._script = client.register_script(self._SCRIPT)  # type: ignore[attr-defined]
 
-    async def hit(self, key: str, limit: int, window: float) -> float | None:
+    def redis_key(self, key: str, tag: str = "") -> str:
+        """Hashed: a window's key (which names a participant) is never stored in Redis; it expires with its TTL.
+        Tagged with an event code, it shares the event's Cluster slot, so a vote's one script may count it."""
+        hashed = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+        return f"{self.prefix}:rl:{{{tag}}}:{hashed}" if tag else f"{self.prefix}:rl:{hashed}"
+
+    async def hit(self, key: str, limit: int, window: float, tag: str = "") -> float | None:
         from redis.exceptions import RedisError
 
         try:
-            # Hashed: a window's key (which names a participant) is never stored in Redis; it expires with its TTL.
-            hashed = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-            count, ttl = await self._script(keys=[f"{self.prefix}:rl:{hashed}"], args=[int(window * 1000)])
+            count, ttl = await self._script(keys=[self.redis_key(key, tag)], args=[int(window * 1000)])
         except (RedisError, OSError):
             return await super().hit(key, limit, window)  # degrade to local limits, never to none
         if int(count) > limit:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from qa.domain.errors import Conflict
+from qa.domain.ballots import PASSCODE, PROOF, Ballot, Cast, Window
+from qa.domain.errors import Conflict, DomainError, Forbidden, RateLimited, Unauthorized
 from qa.domain.model import Event, Note, PendingChange, Poll, PollKind, Question, Speaker, Status
+from qa.integrity import Activity, RedisActivity
+from qa.ratelimit import RateLimiter, RedisRateLimiter
 from qa.store.base import DuplicateQuestion, StaleWrite, Store, Write
 
 
@@ -439,3 +443,96 @@ async def test_deleting_speakers_and_the_event_leaves_none(store: Store) -> None
     await store.create_event(make_event())
     assert await store.speakers("panel") == []
     assert await store.next_id("panel", "speaker") == 1
+
+
+# -- a whole ballot (Store.cast): the same rules, order and refusals on every store ---------------------------
+
+def counters(store: Store) -> tuple[RateLimiter, Activity]:
+    """The rate limiter and activity counters Floor pairs with this store (on Redis: in that Redis)."""
+    client = getattr(store, "client", None)
+    if client is None:
+        return RateLimiter(), Activity()
+    return RedisRateLimiter(client, "t"), RedisActivity(client, "t", 3600)
+
+
+def ballot(qid: int, who: str = "p2", on: bool = True, **extra: Any) -> Ballot:
+    return Ballot("panel", qid, who, on, **extra)
+
+
+async def test_cast_upvotes_withdraws_idempotently_and_counts_only_upvotes_as_activity(store: Store) -> None:
+    qs = await with_questions(store, 1)
+    limiter, activity = counters(store)
+    # a store that publishes its writes itself also rings the vote's doorbell; otherwise the command does
+    assert await store.cast(ballot(qs[0].id), limiter, activity) == Cast(1, True, True, store.publishes_changes)
+    again = await store.cast(ballot(qs[0].id), limiter, activity)
+    assert (again.votes, again.changed) == (1, False)
+    assert (await store.cast(ballot(qs[0].id, "p3"), limiter, activity)).votes == 2
+    gone = await store.cast(ballot(qs[0].id, on=False), limiter, activity)
+    assert (gone.votes, gone.changed, gone.public) == (1, True, True)
+    assert (await store.cast(ballot(qs[0].id, on=False), limiter, activity)).changed is False
+    assert await store.voted("panel", "p2") == set() and await store.voted("panel", "p3") == {qs[0].id}
+    assert await store.vote_counts("panel", [qs[0].id]) == {qs[0].id: 1}
+    assert sum((await activity.of("panel"))["votes"].values()) == 3  # three upvotes asked for, withdrawals not
+
+
+async def test_cast_refuses_in_the_rules_order_with_todays_errors(store: Store) -> None:
+    qs = await with_questions(store, 1)
+    pending = make_question(await store.next_id("panel", "question"), status=Status.PENDING)
+    await store.commit("panel", Write([created(pending)], questions=[pending]))
+    limiter, activity = counters(store)
+
+    async def refused(b: Ballot) -> tuple[str, str]:
+        with pytest.raises(DomainError) as caught:
+            await store.cast(b, limiter, activity)
+        return caught.value.code, caught.value.message
+
+    assert await refused(Ballot("nowhere", 1, "p2", True)) == ("not_found", "No event with this code.")
+    assert await refused(ballot(99)) == ("not_found", "No question with this id in this event.")
+    assert (await refused(ballot(99, on=False)))[0] == "not_found"
+    assert (await refused(ballot(qs[0].id, "p1")))[0] == "own_question"  # p1 asked it
+    assert (await refused(ballot(pending.id)))[0] == "not_votable"
+    assert (await store.cast(ballot(pending.id, on=False), limiter, activity)).public is False  # withdrawing: open
+    assert (await store.cast(ballot(qs[0].id, "p1", on=False), limiter, activity)).changed is False
+    assert sum((await activity.of("panel"))["votes"].values()) == 0  # nothing refused was counted
+
+
+async def test_cast_follows_the_events_gate_as_the_event_changes(store: Store) -> None:
+    qs = await with_questions(store, 1)
+    limiter, activity = counters(store)
+    event = await store.get_event("panel")
+    assert event is not None
+    event.integrity, event.passcode = "proof", "scrypt$00$00"
+    await store.commit("panel", Write([PendingChange("event.updated", {})], event=event))
+    with pytest.raises(Unauthorized) as proof:
+        await store.cast(ballot(qs[0].id), limiter, activity)
+    assert proof.value.code == "proof_required"
+    with pytest.raises(Forbidden) as passcode:
+        await store.cast(ballot(qs[0].id, admitted=frozenset({PROOF})), limiter, activity)
+    assert passcode.value.code == "passcode_required"
+    both = frozenset({PROOF, PASSCODE})
+    assert (await store.cast(ballot(qs[0].id, admitted=both), limiter, activity)).votes == 1
+    event.integrity, event.passcode = "open", None
+    await store.commit("panel", Write([PendingChange("event.updated", {})], event=event))
+    assert (await store.cast(ballot(qs[0].id, "p3"), limiter, activity)).votes == 2
+
+
+async def test_cast_holds_each_rate_window_at_its_exact_bound(store: Store) -> None:
+    qs = await with_questions(store, 1)
+    limiter, activity = counters(store)
+    windows = (Window("votes:panel:p2", 3, 60, "votes"), Window("ev:panel", 5, 60, "requests for this event"))
+    for on in (True, False, True):
+        await store.cast(ballot(qs[0].id, on=on, windows=windows), limiter, activity)
+    with pytest.raises(RateLimited) as own:
+        await store.cast(ballot(qs[0].id, on=False, windows=windows), limiter, activity)
+    assert own.value.message == "Too many votes; try again in 60 s." and 59 < own.value.retry_after <= 60
+    assert await store.vote_counts("panel", [qs[0].id]) == {qs[0].id: 1}  # the refused withdrawal did nothing
+    other = (Window("votes:panel:p3", 3, 60, "votes"), windows[1])
+    # the refused 4th hit stopped at p2's own window: the event's window holds 3, so p3 has 2 before it is full
+    await store.cast(ballot(qs[0].id, "p3", windows=other), limiter, activity)
+    await store.cast(ballot(qs[0].id, "p3", on=False, windows=other), limiter, activity)
+    with pytest.raises(RateLimited) as event_wide:
+        await store.cast(ballot(qs[0].id, "p3", windows=other), limiter, activity)
+    assert event_wide.value.message.startswith("Too many requests for this event; try again in")
+    # the same windows as every other write of the event: the limiter's own check sees them used up
+    with pytest.raises(RateLimited):
+        await limiter.check("ev:panel", 5, 60, "requests for this event", tag="panel")

@@ -44,7 +44,7 @@ class CommandBase:
     # -- plumbing ------------------------------------------------------------------------------------
     async def publish(self, code: str, items: list[notices.Notice]) -> None:
         """Tell every instance; a broker hiccup is survivable because listeners catch up from the log."""
-        if not items:
+        if not items and not self._unsent:
             return
         chan = notices.channel(self.prefix, code)
         outgoing = [(chan, notices.encode(item)) for item in items
@@ -61,6 +61,11 @@ class CommandBase:
                 self._unsent = pending[i:][-UNSENT_MAX:]
                 log.warning("broker unavailable: %d notices kept to send again", len(self._unsent))
                 return
+
+    @property
+    def has_unsent(self) -> bool:
+        """Notices a broker failure kept, waiting to go out with the next publish."""
+        return bool(self._unsent)
 
     async def _commit(self, code: str, write: Write) -> list[Change]:
         for q in write.questions:  # every question write passes here: the moderation counters move with it

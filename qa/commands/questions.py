@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa import language_id
 from qa.commands.base import CommandBase, audit, event_change, question_change
-from qa.domain import fields, replay, text
+from qa.domain import ballots, fields, replay, text
 from qa.domain import questions as question_rules
 from qa.domain.errors import Conflict, Invalid, NotFound
 from qa.domain.model import (
@@ -21,6 +21,10 @@ from qa.domain.model import (
 )
 from qa.realtime import notices
 from qa.store.base import DuplicateQuestion, Write
+
+if TYPE_CHECKING:
+    from qa.integrity import Activity
+    from qa.ratelimit import RateLimiter
 
 
 class QuestionCommands(CommandBase):
@@ -61,15 +65,23 @@ class QuestionCommands(CommandBase):
         """Upvote (on) or withdraw. An asker never upvotes their own question; withdrawing stays open to everyone,
         so a vote cast before that rule can still be taken back."""
         q = await self.question(code, qid)
-        if on and q.author == participant:
-            raise Conflict("You asked this question: it already carries your interest, so it takes no upvote "
-                           "from you.", "own_question")
-        if on and q.status is not Status.APPROVED:
-            raise Conflict("Only approved questions can be upvoted.", "not_votable")
+        refused = ballots.judge(q.author, q.status, participant, on)
+        if refused is not None:
+            raise refused
         votes, changed = await self.store.vote(code, qid, participant, on)
-        if changed and q.status in PUBLIC_STATUSES:  # counts go to every socket: never for a hidden question
+        if changed and ballots.is_public(q.status):  # counts go to every socket: never for a hidden question
             await self.publish(code, [notices.VoteNotice(qid, participant, on)])
         return votes, on
+
+    async def cast(self, ballot: ballots.Ballot, limiter: RateLimiter, activity: Activity) -> tuple[int, bool]:
+        """A participant's vote from the outside: admission, rate windows and the activity counter come with it,
+        so a store that can (Redis) does the whole ballot in one round trip; the answer is (votes, voted)."""
+        done = await self.store.cast(ballot, limiter, activity)
+        if done.changed and done.public and not done.published:
+            await self.publish(ballot.code, [notices.VoteNotice(ballot.qid, ballot.participant, ballot.on)])
+        elif self.has_unsent:
+            await self.publish(ballot.code, [])  # a doorbell an outage kept goes out with the next vote
+        return done.votes, ballot.on
 
     async def moderate(self, code: str, qid: int, body: object, by: Actor | None = None) -> Question:
         action = body.get("action") if isinstance(body, dict) else None

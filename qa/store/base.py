@@ -5,9 +5,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qa.domain import ballots
 from qa.domain.model import Change, Event, Note, PendingChange, Poll, PollTally, Question, Speaker
+
+if TYPE_CHECKING:
+    from qa.integrity import Activity
+    from qa.ratelimit import RateLimiter
 
 
 class StaleWrite(Exception):
@@ -145,6 +150,29 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def vote(self, code: str, qid: int, participant: str, on: bool) -> tuple[int, bool]:
         """Cast or withdraw one upvote; return (votes now, whether anything changed)."""
+
+    async def cast(self, ballot: ballots.Ballot, limiter: RateLimiter, activity: Activity) -> ballots.Cast:
+        """A whole ballot (qa.domain.ballots), checked in the rules' order and refused with their errors: event,
+        admission, each rate window, question, own question, votable; then the vote, and an upvote's activity
+        count. Here step by step; a store that can do it in one round trip overrides it."""
+        event = await self.get_event(ballot.code)
+        if event is None:
+            raise ballots.refusal("no_event")
+        refused = ballots.admission(ballots.gate(event), ballot.admitted)
+        if refused is not None:
+            raise refused
+        for window in ballot.windows:
+            await limiter.check(window.name, window.limit, window.seconds, window.what, tag=ballot.code)
+        q = await self.get_question(ballot.code, ballot.qid)
+        if q is None:
+            raise ballots.refusal("no_question")
+        refused = ballots.judge(q.author, q.status, ballot.participant, ballot.on)
+        if refused is not None:
+            raise refused
+        votes, changed = await self.vote(ballot.code, ballot.qid, ballot.participant, ballot.on)
+        if ballot.on:
+            await activity.count(ballot.code, "votes", ballot.at)
+        return ballots.Cast(votes, changed, ballots.is_public(q.status))
 
     @abc.abstractmethod
     async def voted(self, code: str, participant: str) -> set[int]: ...

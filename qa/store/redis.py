@@ -5,7 +5,7 @@ log) and PUBLISH the change, all at once. Votes and poll answers are sets and ha
 idempotent per participant. All keys of an event share the hash tag `{code}` (one Cluster slot), and the
 scripts derive the event's keys from one base name, which is only allowed because they share that slot:
 
-    {prefix}:{code}:ev        hash: data (event JSON), seq
+    {prefix}:{code}:ev        hash: data (event JSON), seq, gate (what a vote needs of the event: ballots.Gate)
     {prefix}:{code}:ids       hash: kind -> last id
     {prefix}:{code}:q / :qv   hashes: question id -> JSON / votes
     {prefix}:{code}:cid       hash: author NUL client_id -> question id (idempotent asks)
@@ -20,21 +20,33 @@ scripts derive the event's keys from one base name, which is only allowed becaus
     {prefix}:{code}:pa:POLL   hash participant -> keys JSON;  :pc:POLL  hash key -> count;  :mine:P  pid -> keys
     {prefix}:{code}:keys      set naming every per-question, per-poll and per-participant key above
     {prefix}:events           sorted set of codes by creation time (the only key outside an event's slot)
+
+Others keep keys in an event's slot too: the rate windows of its writes ({prefix}:rl:{code}:HASH, qa.ratelimit)
+and its activity counters ({prefix}:activity:{code}, qa.integrity), so one vote is one script (docs/architecture.md).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+from redis.exceptions import NoScriptError
 
+from qa.domain import ballots
 from qa.domain.errors import Conflict, NotFound, Unavailable
-from qa.domain.model import Change, Event, Note, Poll, PollTally, Question, Speaker
+from qa.domain.model import PUBLIC_STATUSES, Change, Event, Note, Poll, PollTally, Question, Speaker
 from qa.realtime import notices
 from qa.redisconn import ERRORS, connect, unavailable
 from qa.redisconn import close as close_client
 from qa.store.base import DuplicateQuestion, EventState, StaleWrite, Store, Write
+
+if TYPE_CHECKING:
+    from qa.integrity import Activity
+    from qa.ratelimit import RateLimiter
+
+_PUBLIC = " " + " ".join(sorted(s.value for s in PUBLIC_STATUSES)) + " "  # as the cast script looks them up
 
 # Shared by the scripts: KEYS[1] is the event hash, ARGV[1] the event's key base "{prefix}:{code}:".
 _PRELUDE = """
@@ -48,7 +60,7 @@ end
 
 _CREATE = _PRELUDE + """
 if redis.call('EXISTS', ev) == 1 then return 0 end
-redis.call('HSET', ev, 'data', ARGV[2], 'seq', 0)
+redis.call('HSET', ev, 'data', ARGV[2], 'seq', 0, 'gate', ARGV[3])
 return 1
 """
 
@@ -117,7 +129,7 @@ for _, sp in ipairs(plan.speakers) do
   if not check('s', base .. 's', sp[1], sp[2]) then return {'stale', 'speaker ' .. sp[1]} end
 end
 
-if plan.event then redis.call('HSET', ev, 'data', plan.event[2]) end
+if plan.event then redis.call('HSET', ev, 'data', plan.event[2], 'gate', plan.event[3]) end
 local votes = {}
 for i, q in ipairs(plan.questions) do
   local id = q[1]
@@ -263,6 +275,64 @@ if changed == 1 then return {redis.call('HINCRBY', base .. 'qv', id, ARGV[4] == 
 return {tonumber(redis.call('HGET', base .. 'qv', id)) or 0, 0}
 """
 
+# A whole ballot in one round trip (qa.domain.ballots, checked in its order). KEYS: event hash, questions,
+# vote counts, the question's voters, the participant's votes, the key registry, the activity counters, then one
+# key per rate window. ARGV: question id, participant, 1 (upvote) or 0 (withdraw), the refused gates
+# (",gate=outcome,..."), channel, publish command, the doorbell, the votable status, the public statuses
+# (" a b "), the activity field and its lifetime (s), then each window's limit and length (ms).
+# Nothing is written before every check passed, except the rate windows (a refused hit counts, as it always did).
+_CAST = """
+local ev, qs, qv, voters, mine, registry, activity = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local id, who, on = ARGV[1], ARGV[2], ARGV[3] == '1'
+local gate = redis.call('HGET', ev, 'gate')
+if not gate then
+  if redis.call('EXISTS', ev) == 0 then return {'no_event'} end
+  return {'nogate'}  -- an event stored before the gate field: the caller writes it and casts again
+end
+local refused = string.match(ARGV[4], ',' .. gate .. '=([%w_]+),')
+if refused then return {refused} end
+for i = 8, #KEYS do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[11 + 2 * (i - 7)]) end
+  if n > tonumber(ARGV[10 + 2 * (i - 7)]) then return {'rate', i - 7, redis.call('PTTL', KEYS[i])} end
+end
+local json = redis.call('HGET', qs, id)
+if not json then return {'no_question'} end
+local q = cjson.decode(json)
+if on and q.author == who then return {'own_question'} end
+if on and q.status ~= ARGV[8] then return {'not_votable'} end
+local changed
+if on then
+  changed = redis.call('SADD', voters, who)
+  if changed == 1 then
+    redis.call('SADD', mine, id)
+    redis.call('SADD', registry, voters, mine)  -- so delete_event finds them
+  end
+else
+  changed = redis.call('SREM', voters, who)
+  if changed == 1 then redis.call('SREM', mine, id) end
+  if redis.call('EXISTS', mine) == 0 then redis.call('SREM', registry, mine) end  -- no trace of who voted
+  if redis.call('EXISTS', voters) == 0 then redis.call('SREM', registry, voters) end
+end
+local votes
+if changed == 1 then votes = redis.call('HINCRBY', qv, id, on and 1 or -1)
+else votes = tonumber(redis.call('HGET', qv, id)) or 0 end
+local public = string.find(ARGV[9], ' ' .. tostring(q.status) .. ' ', 1, true) and 1 or 0
+if changed == 1 and public == 1 then redis.call(ARGV[6], ARGV[5], ARGV[7]) end
+if on then
+  redis.call('HINCRBY', activity, ARGV[10], 1)
+  redis.call('EXPIRE', activity, ARGV[11])
+end
+return {'ok', votes, changed, public}
+"""
+
+# ARGV: base, the event JSON the gate was derived from, the gate: set only if the event is still that one.
+_SET_GATE = _PRELUDE + """
+if redis.call('HGET', ev, 'data') ~= ARGV[2] then return 0 end
+redis.call('HSET', ev, 'gate', ARGV[3])
+return 1
+"""
+
 _TALLY_OF = """
 local function tally(pid)
   return {redis.call('HGETALL', base .. 'pc:' .. pid), redis.call('HLEN', base .. 'pa:' .. pid)}
@@ -315,8 +385,10 @@ if redis.call('EXISTS', key) == 1 then redis.call('PEXPIRE', key, tonumber(ARGV[
 return total
 """
 
-_WRITES = frozenset({"create", "delete", "commit", "vote", "answer"})  # acknowledged writes: WAITed for
+# acknowledged writes: WAITed for
+_WRITES = frozenset({"create", "delete", "commit", "vote", "answer", "cast", "set_gate"})
 _SCRIPTS = {"create": _CREATE, "next_id": _NEXT_ID, "delete": _DELETE, "commit": _COMMIT, "changes": _CHANGES,
+            "cast": _CAST, "set_gate": _SET_GATE,
             "state": _STATE, "question": _QUESTION, "vote": _VOTE, "answer": _ANSWER, "tally": _TALLY,
             "presence": _PRESENCE}
 
@@ -335,6 +407,7 @@ class RedisStore(Store):
         self.client: Any = None
         self.cluster = False
         self._scripts: dict[str, Any] = {}
+        self._shas: dict[str, str] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def open(self) -> None:
@@ -342,6 +415,7 @@ class RedisStore(Store):
         if self.cluster and self.wait_replicas:
             raise SystemExit("FLOOR_REDIS_WAIT_REPLICAS is not supported with a Redis Cluster.")
         self._scripts = {name: self.client.register_script(src) for name, src in _SCRIPTS.items()}
+        self._shas = {name: script.sha for name, script in self._scripts.items()}
 
     async def close(self) -> None:
         if self.client is not None:
@@ -378,6 +452,17 @@ class RedisStore(Store):
             return await self._run_and_wait(script, base, *args)
         return await self._do(self._scripts[script](keys=[base + "ev"], args=[base, *args]))
 
+    async def _eval_and_wait(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """_run_and_wait for a script given its own keys."""
+        pipe = self._client.pipeline(transaction=False)
+        await self._scripts[script](keys=keys, args=args, client=pipe)
+        pipe.execute_command("WAIT", self.wait_replicas, max(1, int(self.wait_seconds * 1000)))
+        result, confirmed = await self._do(pipe.execute())
+        if int(confirmed) < self.wait_replicas:
+            raise Unavailable(f"Storage replicas did not confirm the write in time ({int(confirmed)} of "
+                              f"{self.wait_replicas}); it is not acknowledged. Try again shortly.")
+        return result
+
     async def _run_and_wait(self, script: str, base: str, *args: Any) -> Any:
         """The script, then WAIT, on one connection (WAIT counts that connection's writes): an answer comes back
         only once `wait_replicas` replicas hold the write, so a failover to one of them cannot lose it. If they do
@@ -396,7 +481,7 @@ class RedisStore(Store):
     async def create_event(self, event: Event) -> None:
         # The index first: a dangling entry is skipped when listing, a missing one would hide the event.
         await self._do(self._client.zadd(self._index, {event.code: event.created_at}, nx=True))
-        if not await self._run("create", event.code, _dump(event.to_dict())):
+        if not await self._run("create", event.code, _dump(event.to_dict()), ballots.gate(event).encode()):
             raise Conflict(f"The event code '{event.code}' is taken.", "code_taken")
 
     async def get_event(self, code: str) -> Event | None:
@@ -511,7 +596,8 @@ class RedisStore(Store):
             "audit_max": self.audit_max,
         }
         if write.event is not None:
-            plan["event"] = [write.event.rev, _dump(write.event.to_dict() | {"rev": write.event.rev + 1})]
+            plan["event"] = [write.event.rev, _dump(write.event.to_dict() | {"rev": write.event.rev + 1}),
+                             ballots.gate(write.event).encode()]
         if write.merge_votes is not None:
             plan["merge"] = list(write.merge_votes)
         command = "SPUBLISH" if self.cluster else "PUBLISH"
@@ -550,6 +636,54 @@ class RedisStore(Store):
         votes, changed = await self._run("vote", code, qid, participant, 1 if on else 0)
         return int(votes), bool(changed)
 
+    async def cast(self, ballot: ballots.Ballot, limiter: RateLimiter, activity: Activity) -> ballots.Cast:
+        """The whole ballot as one script, one round trip, when its rate windows and activity counters live in this
+        Redis (they always do when Floor runs on Redis); otherwise step by step like any store."""
+        redis_key = getattr(limiter, "redis_key", None)
+        activity_key = getattr(activity, "key", None)
+        if (redis_key is None or activity_key is None or getattr(limiter, "client", None) is not self.client
+                or getattr(activity, "client", None) is not self.client):
+            return await super().cast(ballot, limiter, activity)
+        code, qid, who = ballot.code, str(ballot.qid), ballot.participant
+        base = self._base(code)
+        keys = [base + "ev", base + "q", base + "qv", f"{base}voters:{qid}", f"{base}voted:{who}", base + "keys",
+                activity_key(code), *(redis_key(w.name, code) for w in ballot.windows)]
+        args: list[Any] = [qid, who, 1 if ballot.on else 0, _refused(ballot.admitted),
+                           notices.channel(self.prefix, code), "SPUBLISH" if self.cluster else "PUBLISH",
+                           notices.encode(notices.VoteNotice(ballot.qid, who, ballot.on)), ballots.VOTABLE.value,
+                           _PUBLIC, activity.bucket_field("votes", ballot.at), activity.keep]  # type: ignore[attr-defined]
+        for w in ballot.windows:
+            args += [w.limit, int(w.seconds * 1000)]
+        for _ in range(3):
+            result = await self._eval("cast", keys, args)
+            outcome = result[0].decode()
+            if outcome == "ok":
+                return ballots.Cast(int(result[1]), bool(result[2]), bool(result[3]), published=True)
+            if outcome == "rate":
+                window = ballot.windows[int(result[1]) - 1]
+                raise ballots.too_many(window.what, max(int(result[2]), 1) / 1000)
+            if outcome != "nogate":
+                raise ballots.refusal(outcome)
+            raw = await self._do(self._client.hget(base + "ev", "data"))
+            if raw is not None:
+                gate = ballots.gate(Event.from_dict(orjson.loads(raw))).encode()
+                await self._run("set_gate", code, raw, gate)
+        raise Conflict("The event is being changed by someone else; try again.", "busy")
+
+    async def _eval(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """EVALSHA, loading the script when Redis does not know it (a restart, a failover, SCRIPT FLUSH)."""
+        client = self._client
+        if self.wait_replicas and script in _WRITES:
+            return await self._eval_and_wait(script, keys, args)
+        sha = self._shas[script]
+        try:
+            return await client.execute_command("EVALSHA", sha, len(keys), *keys, *args)
+        except NoScriptError:
+            self._shas[script] = await self._do(client.script_load(_SCRIPTS[script]))
+            return await self._do(client.execute_command("EVALSHA", self._shas[script], len(keys), *keys, *args))
+        except ERRORS as exc:
+            raise unavailable(exc) from None
+
     async def voted(self, code: str, participant: str) -> set[int]:
         members = await self._do(self._client.smembers(self._base(code) + "voted:" + participant))
         return {int(m) for m in members}
@@ -576,6 +710,12 @@ class RedisStore(Store):
     # -- presence --------------------------------------------------------------------------------------
     async def set_presence(self, code: str, instance: str, count: int, ttl: float) -> int:
         return int(await self._run("presence", code, instance, count, max(1, int(ttl * 1000))))
+
+
+@functools.cache
+def _refused(admitted: frozenset[str]) -> str:
+    """The cast script's ",gate=outcome," lookup of the gates that refuse these admissions."""
+    return "," + "".join(f"{gate}={outcome}," for gate, outcome in ballots.refused_gates(admitted).items())
 
 
 def _pairs(flat: list[bytes] | dict[bytes, bytes]) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from qa.commands import Commands
-from qa.domain import fields
+from qa.domain import ballots, fields
 from qa.domain.errors import Forbidden, Invalid, NotFound
 from qa.domain.model import Actor, Event, Role, Viewer
 from qa.domain.views import (
@@ -29,9 +29,11 @@ from qa.settings import Settings
 from qa.store.base import Store
 from qa.web import exporting, hosts
 from qa.web.identity import (
+    admissions,
     admit,
     bearer,
     issue,
+    known,
     require_admin,
     require_attendee,
     require_moderator,
@@ -86,13 +88,18 @@ def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> R
     return Response(orjson.dumps(data), status_code=status, media_type="application/json", headers=headers)
 
 
-async def limit(request: Request, what: str, per_minute: int) -> None:
+def windows(request: Request, what: str, per_minute: int) -> tuple[ballots.Window, ...]:
     """Per participant and per event; never per IP, so one venue NAT is never locked out."""
-    settings = _settings(request)
+    code = request.path_params.get("code", "")
+    return (ballots.Window(f"{what}:{code}:{participant(request)}", per_minute, 60, what),
+            ballots.Window(f"ev:{code}", _settings(request).event_writes_per_second, 1, "requests for this event"))
+
+
+async def limit(request: Request, what: str, per_minute: int) -> None:
     limiter = request.app.state.limiter
     code = request.path_params.get("code", "")
-    await limiter.check(f"{what}:{code}:{participant(request)}", per_minute, 60, what)
-    await limiter.check(f"ev:{code}", settings.event_writes_per_second, 1, "requests for this event")
+    for window in windows(request, what, per_minute):
+        await limiter.check(window.name, window.limit, window.seconds, window.what, tag=code)
 
 
 def links(request: Request, event: Event) -> dict[str, str]:
@@ -232,12 +239,15 @@ async def edit_question(request: Request) -> Response:
 
 
 async def vote(request: Request) -> Response:
-    me = await require_attendee(request, await _event(request))
-    await limit(request, "votes", _settings(request).votes_per_minute)
-    on = request.method == "POST"
-    votes, voted = await _commands(request).vote(request.path_params["code"], request.path_params["qid"], me, on)
-    if on:
-        await request.app.state.activity.count(request.path_params["code"], "votes")
+    """One ballot: admission, rate windows, question rules, the vote, its activity count and its doorbell, which
+    the Redis store does in one round trip (qa.domain.ballots)."""
+    code = request.path_params["code"]
+    if not known(request):
+        await require_attendee(request, await _event(request))  # 404 for no event, else 401 and a cookie
+    ballot = ballots.Ballot(code, request.path_params["qid"], participant(request), request.method == "POST",
+                            admissions(request, code), windows(request, "votes", _settings(request).votes_per_minute))
+    state = request.app.state
+    votes, voted = await _commands(request).cast(ballot, state.limiter, state.activity)
     return ok({"votes": votes, "voted": voted})
 
 
