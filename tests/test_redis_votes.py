@@ -178,3 +178,28 @@ def test_every_key_a_vote_touches_is_in_the_events_slot(floor: Floor, mod: Moder
     assert slots == {key_slot(b"rv:{panel}:ev")}  # one slot: the script may touch them all on a Cluster
     assert any(k.startswith(b"rv:rl:{panel}:") for k in keys)
     assert [k for k in keys if k.startswith(b"rv:rl:") and not k.startswith(b"rv:rl:{panel}:")] == []
+
+
+def test_the_html_vote_form_casts_the_same_one_script_ballot(floor: Floor, mod: Moderator,
+                                                              redis_server: RedisServer,
+                                                              sync_redis: redis.Redis) -> None:
+    """The no-script form (POST /e/{code}/vote) reads the event for its page, then votes with the API's ballot: one
+    EVALSHA, and no write of its own beside it."""
+    qid = approved_question(floor, mod, floor.participant())
+    voter = floor.participant()
+    floor.participant().post(f"/api/events/panel/questions/{qid}/vote")  # the first vote may load the script
+    voter.get("/e/panel")  # the page that shows the form issues the cookie
+    form = {"question": str(qid), "vote": "add"}
+    origin = {"Origin": "http://testserver"}
+    monitor = Monitor(redis_server)
+    try:
+        sync_redis.echo("start-marker")
+        monitor.until("start-marker")
+        r = voter.post("/e/panel/vote", data=form, headers=origin, follow_redirects=False)
+        sync_redis.echo("end-marker")
+        commands = monitor.until("end-marker")
+    finally:
+        monitor.close()
+    assert r.status_code == 303, r.text
+    assert commands == ["HGET", "EVALSHA"]  # the event (for the page), then the ballot
+    assert voter.get("/api/events/panel").json()["questions"][0]["votes"] == 2

@@ -14,15 +14,16 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import segno
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.datastructures import Headers
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 from qa import i18n
 from qa import privacy as privacy_notice
+from qa.domain import ballots
 from qa.domain.errors import DomainError, Invalid, NotFound
 from qa.domain.fields import ID_MAX
 from qa.domain.model import Event, Role, Viewer
@@ -30,7 +31,7 @@ from qa.domain.views import event_view, moderation_counts, page_list, snapshot
 from qa.web import api as api_routes
 from qa.web import hosts
 from qa.web.errors import retry_headers, status_of
-from qa.web.identity import issue, require_attendee
+from qa.web.identity import admissions, issue, require_attendee
 from qa.web.inline_style import InlineStyle, without_comments
 from qa.web.security import read_body
 
@@ -390,16 +391,16 @@ async def vote_form(request: Request) -> Response:
         if qid is None or form.get("vote") not in VOTE_CHOICES:
             raise Invalid("The vote form needs a question id and add or withdraw.", "invalid_vote")
         me = await require_attendee(request, event)  # the page that showed the form issued the cookie
-        await api_routes.limit(request, "votes", settings.votes_per_minute)
         on = VOTE_CHOICES[form["vote"]]
-        await request.app.state.commands.vote(event.code, qid, me, on)
+        ballot = ballots.Ballot(event.code, qid, me, on, admissions(request, event.code),
+                                api_routes.windows(request, "votes", settings.votes_per_minute))
+        state = request.app.state
+        await state.commands.cast(ballot, state.limiter, state.activity)  # the same ballot as the API's vote
     except DomainError as exc:
         response = await attendee(request, vote_refused=VoteRefusal(exc.code, qid))
         response.status_code = status_of(exc)
         response.headers.update(retry_headers(exc))
         return response
-    if on:
-        await request.app.state.activity.count(event.code, "votes")
     return RedirectResponse(f"/e/{event.code}#question-{qid}", status_code=303)
 
 
