@@ -6,12 +6,11 @@ have no render-blocking stylesheet in their <head>, every inline <style> is allo
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import re
 from pathlib import Path
 from typing import Any
-
-import gzip
 
 import pytest
 from starlette.testclient import TestClient
