@@ -406,7 +406,10 @@ def test_every_answer_carries_a_strict_csp_and_the_other_security_headers(floor:
     response = floor.participant().get(path)
     csp = csp_of(response)
     assert re.fullmatch(r"'nonce-[A-Za-z0-9_-]{16,}' 'strict-dynamic'", csp["script-src"])
-    assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'" and csp["connect-src"] == "'self'"
+    assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'" and csp["default-src"] == "'self'"
+    for fallback in ("connect-src", "font-src"):  # unnamed, they are default-src's
+        assert csp.get(fallback, csp["default-src"]) == "'self'", fallback
+    assert csp["worker-src"] == "'self'"  # named: it would fall back to script-src
     assert csp["frame-ancestors"] == ("'self'" if path.endswith(("/present", "/overlay")) else "'none'")
     assert "'unsafe-inline'" not in response.headers["content-security-policy"]
     assert "'unsafe-eval'" not in response.headers["content-security-policy"]

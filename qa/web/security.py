@@ -57,9 +57,11 @@ class SecurityHeadersMiddleware:
         embeddable = path.endswith("/present") or path.endswith("/overlay")
         ancestors = self.frame_ancestors if embeddable else "'none'"
         asset = _is_asset(path)
+        # connect-src and font-src are default-src's 'self' (they fall back to it); worker-src is named because it
+        # would fall back to script-src, not default-src.
         csp = (WORKER_CSP if _is_worker(path) else None) if asset else (
             f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src {self.style_src}; "
-            f"img-src 'self' data:; connect-src 'self'; font-src 'self'; worker-src 'self'; object-src 'none'; "
+            f"img-src 'self' data:; worker-src 'self'; object-src 'none'; "
             f"base-uri 'none'; "
             f"form-action 'self'; frame-ancestors {ancestors}")
 
