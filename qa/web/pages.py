@@ -33,7 +33,7 @@ from qa.web import hosts
 from qa.web.errors import retry_headers, status_of
 from qa.web.identity import issue, require_attendee
 from qa.web.inline_style import InlineStyle, without_comments
-from qa.web.security import read_body
+from qa.web.security import NO_INLINE_STYLE, read_body
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
@@ -212,6 +212,8 @@ def _render(request: Request, name: str, *, for_event: Event | None = None, shar
     templates = request.app.state.templates
     base = page_context(request, for_event, shared_screen=shared_screen)
     response: Response = templates.TemplateResponse(request, name, base | ctx)
+    if b"<style" not in response.body:  # its policy need not allow the inline rules (qa/web/security.py)
+        request.scope.setdefault("state", {})[NO_INLINE_STYLE] = True
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = base["lang"]
     chosen = i18n.primary(request.query_params.get("lang"))
