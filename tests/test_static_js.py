@@ -106,6 +106,12 @@ def test_no_script_nests_a_template_literal(name: str) -> None:
     assert deepest <= 1, f"{name}: a template literal inside another's ${{...}}"
 
 
+def test_stylesheets_are_ascii_so_they_need_no_charset() -> None:
+    """They are served as `text/css` alone (a script is always read as UTF-8; a stylesheet by its page's encoding)."""
+    for path in pages.STATIC.glob("*.css"):
+        assert path.read_text(encoding="utf-8").isascii(), path.name
+
+
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_a_minified_script_keeps_every_literal(name: str) -> None:
     source = (pages.STATIC / name).read_text(encoding="utf-8")
@@ -132,7 +138,7 @@ def test_scripts_are_served_minified_and_a_versioned_one_carries_no_validator(fl
     guest = floor.participant()
     source = (pages.STATIC / "attendee.js").read_text(encoding="utf-8")
     served = guest.get(pages.static_url("attendee.js"), headers={"Accept-Encoding": "gzip"})
-    assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
+    assert served.status_code == 200 and served.headers["content-type"] == "text/javascript"
     assert served.text == rjsmin.jsmin(source) + "\n" and "/**" not in served.text
     assert served.headers["cache-control"] == pages.IMMUTABLE and served.headers["content-encoding"] == "gzip"
     assert "etag" not in served.headers and "last-modified" not in served.headers  # immutable: never revalidated

@@ -78,6 +78,8 @@ def static_url(path: str) -> str:
 # version (its mtime), then kept in memory. rjsmin is made for run-time use, but reads template literals only
 # unnested: tests/test_static_js.py checks every script, minified, still parses and keeps every literal as it was.
 _MINIFIERS = {".css": lambda text: without_comments(text) + "\n", ".js": lambda text: rjsmin.jsmin(text) + "\n"}
+# Without `; charset=utf-8`: a module or worker script is always read as UTF-8, and our stylesheets are ASCII (read
+# as UTF-8 anyway, their pages' encoding); 15 bytes less on each file (tests/test_static_js.py).
 _MEDIA = {".css": "text/css", ".js": "text/javascript"}
 
 
@@ -125,7 +127,7 @@ class VersionedStatic(StaticFiles):
             return super().file_response(full_path, stat_result, scope, status_code)
         served = served_text(str(full_path), stat_result.st_mtime_ns)
         request_headers = Headers(scope=scope)
-        headers = {"ETag": served.etag}
+        headers = {"ETag": served.etag, "Content-Type": _MEDIA[suffix]}
         if self.is_not_modified(MutableHeaders(headers), request_headers):
             return NotModifiedResponse(Headers(headers))
         asked = request_headers.get("range")
@@ -136,8 +138,8 @@ class VersionedStatic(StaticFiles):
             if span is not None:
                 start, end = span
                 headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(served.body)}"
-                return Response(served.body[start:end], status_code=206, media_type=_MEDIA[suffix], headers=headers)
-        return Response(served.body, media_type=_MEDIA[suffix], headers=headers)
+                return Response(served.body[start:end], status_code=206, headers=headers)
+        return Response(served.body, headers=headers)
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         head, _, rest = path.replace("\\", "/").partition("/")
