@@ -128,8 +128,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 def _template_env() -> jinja2.Environment:
     """Templates with Jinja2's i18n extension; each page passes its own language's gettext (qa.i18n)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(pages.TEMPLATES)),
-                             autoescape=jinja2.select_autoescape(), extensions=["jinja2.ext.i18n"])
+                             autoescape=jinja2.select_autoescape(),
+                             extensions=["jinja2.ext.i18n", "qa.web.compact_html.CompactIndentation"])
     env.policies["ext.i18n.trimmed"] = True
+    # The state a page carries for its script (`tojson`), without the spaces after `,` and `:` and with its text as
+    # UTF-8 rather than \u escapes: JSON.parse reads it the same; `<`, `>`, `&` and `'` are still escaped.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["static_url"] = pages.static_url
     env.globals["critical_css"] = pages.CRITICAL_CSS.markup

@@ -80,6 +80,8 @@ def test_a_returning_browser_links_the_cached_critical_css_first_and_gets_no_inl
     again = guest.get(path, headers={"Accept-Encoding": "gzip"})
     head = again.text.partition("</head>")[0]
     assert STYLE.findall(again.text) == [] and "prefetch" not in again.text
+    assert csp_of(again)["style-src"] == "'self'"  # no inline rules, so its policy allows none
+    assert csp_of(first)["style-src"] == f"'self' {pages.CRITICAL_CSS.csp_source}"
     assert LINK.findall(head)[0] == f'<link rel="stylesheet" href="{pages.static_url("critical.css")}">'
     assert pages.STYLES_COOKIE not in again.headers.get("set-cookie", "")
     saved = len(gzip.compress(first.content)) - len(gzip.compress(again.content))

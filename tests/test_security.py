@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from starlette.websockets import WebSocketDisconnect
 
 from qa.settings import Settings
-from qa.web.pages import VERSION
+from qa.web.pages import STATIC, VERSION
 from tests.conftest import ADMIN
 from tests.inprocess import (
     ADMIN_AUTH,
@@ -406,7 +406,10 @@ def test_every_answer_carries_a_strict_csp_and_the_other_security_headers(floor:
     response = floor.participant().get(path)
     csp = csp_of(response)
     assert re.fullmatch(r"'nonce-[A-Za-z0-9_-]{16,}' 'strict-dynamic'", csp["script-src"])
-    assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'" and csp["connect-src"] == "'self'"
+    assert csp["object-src"] == "'none'" and csp["base-uri"] == "'none'" and csp["default-src"] == "'self'"
+    for fallback in ("connect-src", "font-src"):  # unnamed, they are default-src's
+        assert csp.get(fallback, csp["default-src"]) == "'self'", fallback
+    assert csp["worker-src"] == "'self'"  # named: it would fall back to script-src
     assert csp["frame-ancestors"] == ("'self'" if path.endswith(("/present", "/overlay")) else "'none'")
     assert "'unsafe-inline'" not in response.headers["content-security-policy"]
     assert "'unsafe-eval'" not in response.headers["content-security-policy"]
@@ -415,19 +418,33 @@ def test_every_answer_carries_a_strict_csp_and_the_other_security_headers(floor:
     assert "camera=()" in response.headers["permissions-policy"]
 
 
-@pytest.mark.parametrize("path", ["/static/live.js", "/static/floor.css", "/static/pow-worker.js",
-                                  f"/static/{VERSION}/attendee.js", f"/static/{VERSION}/critical.css"])
-def test_a_script_or_stylesheet_gets_the_headers_that_act_on_it_and_a_policy_that_allows_nothing(
-        floor: Floor, path: str) -> None:
-    """Not the page's policy with a fresh nonce, nor the document-only headers: those do nothing on a script (a
-    worker's policy is its own answer's, so pow-worker.js may load nothing) and cost bytes on every file."""
+@pytest.mark.parametrize("path", ["/static/live.js", "/static/floor.css", f"/static/{VERSION}/attendee.js",
+                                  f"/static/{VERSION}/critical.css"])
+def test_a_script_or_stylesheet_gets_only_the_header_that_acts_on_it(floor: Floor, path: str) -> None:
+    """Not the page's policy with a fresh nonce, nor the document-only headers: those do nothing on a module or a
+    stylesheet (what they fetch is same-origin and governed by the page's policy) and cost bytes on every file."""
     response = floor.participant().get(path)
     assert response.status_code == 200
-    csp = csp_of(response)
-    assert csp == {"default-src": "'none'", "frame-ancestors": "'none'"}
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "same-origin"
-    assert "permissions-policy" not in response.headers and "x-frame-options" not in response.headers
+    for name in ("content-security-policy", "referrer-policy", "permissions-policy", "x-frame-options",
+                 "cross-origin-opener-policy"):
+        assert name not in response.headers, name
+
+
+@pytest.mark.parametrize("path", ["/static/pow-worker.js", f"/static/{VERSION}/pow-worker.js"])
+def test_a_worker_script_gets_a_policy_that_allows_nothing(floor: Floor, path: str) -> None:
+    """A worker's policy is its own answer's: pow-worker.js only computes, so it may load nothing."""
+    response = floor.participant().get(path)
+    assert response.status_code == 200 and response.headers["x-content-type-options"] == "nosniff"
+    assert csp_of(response) == {"default-src": "'none'", "frame-ancestors": "'none'"}
+
+
+def test_every_worker_script_is_named_as_one() -> None:
+    """The worker policy goes by name (static/*-worker.js): a worker started from any other file would run with none."""
+    sources = "".join(p.read_text(encoding="utf-8") for p in STATIC.glob("*.js"))
+    started = set(re.findall(r"new (?:Shared)?Worker\(\s*[\"'`]/static/([\w.-]+)", sources))
+    assert started and all(name.endswith("-worker.js") for name in started), started
+    assert not re.search(r"new (?:Shared)?Worker\((?!\s*[\"'`]/static/)", sources)
 
 
 @pytest.mark.parametrize("path", PAGES)
