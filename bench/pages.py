@@ -9,6 +9,8 @@ an event's attendee page with a few questions and an open poll, then loads it ag
 - usable: the ask box works with its script (attendee.js marks `floor:ready`; before that the form still posts).
 
 `--lang ar` measures the page in another of Floor's languages (the browser's Accept-Language).
+`--tls` measures it as deployed: through nginx with TLS and HTTP/2 (`deploy/nginx.conf`, bench/tlsproxy.py), where
+Chromium uses one connection and compressed headers instead of HTTP/1.1's six connections.
 `--root DIR` serves another checkout of Floor (e.g. `git archive main | tar -x -C /tmp/before`) to measure a
 before/after pair on the same machine; `--url` measures a running server (then `--code` names an event).
 """
@@ -144,13 +146,15 @@ def _visit(page: Any, cdp: Any, url: str) -> dict[str, Any]:
             "fcp_ms": timing["fcp"], "ready_ms": timing["ready"]}
 
 
-def measure(base: str, code: str, lang: str = "en") -> list[dict[str, Any]]:
+def measure(base: str, code: str, lang: str = "en", browser_args: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Each profile's first and repeat visit (`browser_args`: e.g. the TLS proxy's certificate to trust)."""
     from playwright.sync_api import sync_playwright
 
     rows: list[dict[str, Any]] = []
     url = f"{base}/e/{code}"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu",
+                                                                         *browser_args])
         try:
             for name, conditions in PROFILES.items():
                 ctx = browser.new_context(viewport=PHONE, locale=lang)  # the browser's language (Accept-Language)
@@ -190,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", help="with --url: the event to load")
     parser.add_argument("--label", default="this build")
     parser.add_argument("--lang", default="en", help="the browser's language, as Accept-Language (e.g. ar)")
+    parser.add_argument("--tls", action="store_true", help="through nginx with TLS and HTTP/2, as deployed")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is required", file=sys.stderr)
@@ -198,7 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = measure(args.url.rstrip("/"), args.code or make_event(args.url.rstrip("/")), args.lang)
     else:
         with Server(args.root.resolve()) as server:
-            rows = measure(server.url, make_event(server.url), args.lang)
+            if args.tls:
+                from bench.tlsproxy import TlsProxy
+
+                with TlsProxy(server.port) as proxy:
+                    rows = measure(proxy.url, make_event(server.url), args.lang, tuple(proxy.chromium_args))
+            else:
+                rows = measure(server.url, make_event(server.url), args.lang)
     print(table(rows, args.label))
     return 0
 
