@@ -104,3 +104,30 @@ def test_the_caps_hold_across_instances_sharing_redis(tmp_path: Path, redis_serv
         counts.close()
         with alice_on_two.websocket_connect(WS) as ws:
             assert ws.receive_json()["type"] == "snapshot"
+
+
+async def test_a_place_given_back_is_settled_before_the_next_handshake_checks_its_caps(
+        redis_server: RedisServer) -> None:
+    """A reconnect storm: every socket closes and opens again at once. A closed socket's place is owed at once and
+    the next handshake's script settles it before counting, so the reconnect never finds its own closed socket
+    still counted (the 10,000-socket storm on Redis got 53-266 refusals with 429 before this)."""
+    import redis.asyncio as aioredis
+
+    from qa.web.socketcount import SharedSocketCounts
+
+    client = aioredis.Redis.from_url(redis_server.url)
+    counts = SharedSocketCounts(client, "storm", "one")
+    key = "{storm:sockets}:i:one"
+    try:
+        caps = [("t", 3), ("a:venue", 3)]
+        assert [await counts.acquire(caps) for _ in range(4)] == [None, None, None, "t"]  # the fourth: full
+        counts.release_soon(["t", "a:venue"])  # a socket closes ...
+        assert await counts.acquire(caps) is None  # ... and its reconnect, in the same instant, takes its place
+        assert await counts.acquire(caps) == "t"
+        assert await client.hgetall(key) == {b"t": b"3", b"a:venue": b"3"}
+        for _ in range(3):  # the rest close at once: settled by one task
+            counts.release_soon(["t", "a:venue"])
+        await counts.close()  # settles what is still owed
+        assert await client.hgetall(key) == {}
+    finally:
+        await client.aclose()
