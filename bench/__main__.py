@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from bench import report
 from bench.generator import raise_nofile_limit
@@ -63,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     text, rows = report.render(plan, cells, probes, skipped)
     print(text)
     path = report.write_json(plan, cells, probes, skipped, rows)
-    print(f"\nraw results: {path} (total {time.monotonic() - started:.0f} s)")
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path  # no machine path in a report
+    print(f"\nraw results: {shown} (total {time.monotonic() - started:.0f} s)")
     failed = any(run.error for run in cells) or any(probe.error for probe in probes)
     return 1 if failed else 0
 

@@ -14,6 +14,7 @@ from qa.store.base import Store
 from tests.conftest import free_port, need_binary
 from tests.test_broker_contract import (  # noqa: F401 - the contract tests run here, on a cluster
     Harness,
+    connected,
     test_a_cancelled_listener_still_unsubscribes,
     test_a_listener_that_fails_still_unsubscribes,
     test_overflow_drops_messages_and_leaves_one_resync,
@@ -156,6 +157,7 @@ async def harness(cluster: RedisCluster) -> AsyncIterator[Harness]:
     broker = RedisBroker(cluster.url, prefix="t", inbox_max=200)
     await broker.open()
     assert broker.cluster
+    await connected(broker)
 
     async def shard_subscribed(channel: str) -> bool:
         counts = await broker.client.pubsub_shardnumsub(channel, target_nodes=broker.client.get_node_from_key(channel))
