@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,14 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.servers import free_port
+
 SHIPPED = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 NGINX = "/usr/sbin/nginx"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class TlsProxy:
@@ -35,7 +30,7 @@ class TlsProxy:
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
-        self.port = _free_port()
+        self.port = free_port()
         self.prefix = Path(tempfile.mkdtemp(prefix="floor-bench-nginx-"))
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -468,14 +468,7 @@ class RedisStore(Store):
         only once `wait_replicas` replicas hold the write, so a failover to one of them cannot lose it. If they do
         not confirm within `wait_seconds`, the write is refused (503): it may exist on the master alone, and
         every write Floor takes is safe to retry."""
-        pipe = self._client.pipeline(transaction=False)
-        await self._scripts[script](keys=[base + "ev"], args=[base, *args], client=pipe)
-        pipe.execute_command("WAIT", self.wait_replicas, max(1, int(self.wait_seconds * 1000)))
-        result, confirmed = await self._do(pipe.execute())
-        if int(confirmed) < self.wait_replicas:
-            raise Unavailable(f"Storage replicas did not confirm the write in time ({int(confirmed)} of "
-                              f"{self.wait_replicas}); it is not acknowledged. Try again shortly.")
-        return result
+        return await self._eval_and_wait(script, [base + "ev"], [base, *args])
 
     # -- events --------------------------------------------------------------------------------------
     async def create_event(self, event: Event) -> None:
