@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.children import spawn
 from tests.conftest import ADMIN, free_port
 
 STARTUP_SECONDS = 60  # until /healthz answers; see start()
@@ -38,7 +39,7 @@ class FloorProcess:
         env = {**os.environ, "FLOOR_DATA_DIR": str(self.data_dir), "FLOOR_ADMIN_TOKEN": ADMIN,
                "FLOOR_SECRET_KEY": "test-secret", **self.extra_env}
         log = self.log_path.open("a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port",
+        self.proc = spawn([sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port",
                                       str(self.port), "--log-level", self.log_level],
                                      env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
         # A condition, not a timing assertion: on a machine under heavy load an interpreter start plus imports can

@@ -18,6 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.children import spawn
 from tests.conftest import ADMIN, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
@@ -34,7 +35,7 @@ class Served:
         # Only the variables this test chooses: a FLOOR_REDIS_URL in the caller's shell must not leak in.
         base = {k: v for k, v in os.environ.items() if not k.startswith("FLOOR_")}
         with self.output.open("w") as out:
-            self.proc = subprocess.Popen(
+            self.proc = spawn(
                 [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env={**base, "FLOOR_DATA_DIR": str(data_dir), "FLOOR_DRAIN_SECONDS": "0", **env},
                 stdout=out, stderr=subprocess.STDOUT)

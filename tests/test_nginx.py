@@ -13,6 +13,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.children import spawn
 from tests.conftest import RedisServer, free_port, need_binary
 from tests.scaleout import ADMIN_AUTH, LiveView, as_participant, floor_instances, new_participant, until
 from tests.serve import FloorProcess
@@ -47,7 +48,7 @@ def nginx(redis_server: RedisServer, tmp_path: Path) -> Iterator[tuple[str, list
             + f"worker_processes 1;\nerror_log {prefix}/error.log warn;\npid {prefix}/nginx.pid;\n"
             + "events { worker_connections 256; }\n"
             + f"http {{\n  access_log off;\n  {temp}\n  include {prefix}/floor.conf;\n}}\n")
-        proc = subprocess.Popen([binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        proc = spawn([binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa.store.base import Store
+from tests.children import spawn
 from tests.conftest import free_port, need_binary
 from tests.test_broker_contract import (  # noqa: F401 - the contract tests run here, on a cluster
     Harness,
@@ -70,7 +71,7 @@ class RedisCluster:
         for port in self.ports:
             node = self.dir / str(port)
             node.mkdir(parents=True)
-            self.procs.append(subprocess.Popen(
+            self.procs.append(spawn(
                 [self.server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(node), "--save", "",
                  "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

@@ -24,6 +24,7 @@ import redis
 
 from qa.domain.errors import Unavailable
 from qa.store.redis import RedisStore
+from tests.children import spawn
 from tests.conftest import RedisServer, free_port, need_binary
 from tests.scaleout import ADMIN_AUTH, LiveView, as_participant, new_participant, until
 from tests.serve import FloorProcess
@@ -89,7 +90,7 @@ class SentinelSet:
                             f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}\n"
                             f"sentinel failover-timeout {MASTER} 2000\n"
                             f"sentinel parallel-syncs {MASTER} 1\n")
-            self.sentinels.append(subprocess.Popen([self.binary, str(conf), "--sentinel"],
+            self.sentinels.append(spawn([self.binary, str(conf), "--sentinel"],
                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for port in self.sentinel_ports:  # each knows the replica and the two other Sentinels: failover can run
             with redis.Redis(port=port) as sentinel:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.children import spawn
 from tests.conftest import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -46,7 +47,7 @@ class FloorServer:
                "FLOOR_SECRET_KEY": "browser-test-secret", "FLOOR_QUESTIONS_PER_MINUTE": "100"}
         env.pop("FLOOR_REDIS_URL", None)
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
+            self.proc = spawn(
                 [sys.executable, "-m", "qa", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--log-level", "warning"],
                 env=env, stdout=log, stderr=subprocess.STDOUT)
