@@ -181,7 +181,8 @@ def table(rows: list[dict[str, Any]], label: str) -> str:
     for row in rows:
         for visit in ("first", "repeat"):
             v = row[visit]
-            lines.append(f"| {label} | {row['profile']} + {CPU_SLOWDOWN}x CPU | {visit} | {v['bytes'] / 1024:.1f} KB "
+            size = f"{v['bytes']:,} B ({v['bytes'] / 1024:.1f} KiB)"
+            lines.append(f"| {label} | {row['profile']} + {CPU_SLOWDOWN}x CPU | {visit} | {size} "
                          f"| {v['requests']} (+{v['cached']}) | {ms(v['fcp_ms'])} | {ms(v['ready_ms'])} |")
     return "\n".join(lines)
 

@@ -11,12 +11,12 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
+from starlette_compress import CompressMiddleware
 
 from qa import i18n, language_id, retention
 from qa.broker import create_broker
@@ -26,7 +26,7 @@ from qa.ratelimit import RateLimiter
 from qa.realtime.hub import Hub
 from qa.settings import Settings
 from qa.store import create_store
-from qa.web import api, errors, hosts, openapi, pages, report, ws
+from qa.web import api, compression, errors, hosts, openapi, pages, report, ws
 from qa.web.identity import ParticipantMiddleware
 from qa.web.rawsend import ServerSendMiddleware
 from qa.web.security import CrossSiteWriteMiddleware, SecurityHeadersMiddleware
@@ -96,8 +96,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *([Middleware(TrustedHostMiddleware, allowed_hosts=hosts.allowed_hosts(settings), www_redirect=False)]
               if settings.allowed_hosts else []),
             Middleware(ServerSendMiddleware),
-            # Text answers compressed (HTTP only: WebSockets pass untouched; a 206 range answer is never re-encoded).
-            Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
+            # Text answers compressed (qa/web/compression.py; HTTP only: WebSockets pass untouched, and neither a 206
+            # range answer nor a static file already compressed is re-encoded).
+            Middleware(CompressMiddleware, **compression.middleware_options()),
             Middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors,
                        style_hashes=(pages.CRITICAL_CSS.csp_source,)),
             Middleware(CrossSiteWriteMiddleware, public_url=settings.public_url,

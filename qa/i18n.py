@@ -14,7 +14,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -57,6 +57,11 @@ METHOD_MAP = [("templates/**.html", "jinja2"), ("static/**.js", "javascript"), (
 OPTIONS_MAP = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}, "static/**.js": {},
                "qa/privacy.py": {}}
 KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "t": None, "nt": (1, 2), "pt": ((1, "c"), 2)}
+# Pages whose scripts get only their own messages, by the module the page loads: the attendee's phone would otherwise
+# download every screen's (312 messages where it uses 123: 22 KB of Arabic, 6 KB compressed). Other screens run on
+# laptops and projectors and share one module of all the messages, cached once for all of them.
+SCOPES = {"attendee": "attendee.js"}
+_IMPORT = re.compile(r"""(?:^import\b[^"';]*?from\s*|^import\s*|\bimport\()\s*["']\./([\w.-]+\.js)["']""", re.M)
 # Numbers whose plural category decides which gettext form the scripts use (see plural_map).
 PLURAL_SAMPLES = (*range(0, 201), 1000, 1001, 1002, 1011, 1000000, 2000000)
 
@@ -70,6 +75,19 @@ def extract(root: Path = ROOT, only: str | None = None) -> Catalog:
             strip_comment_tags=True):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
+
+
+def module_closure(folder: Path, entry: str) -> frozenset[str]:
+    """The static/ modules a page whose script is `entry` can load: it and what it imports, statically or with
+    import(), transitively (our modules import each other as "./name.js")."""
+    seen: set[str] = set()
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name not in seen and (folder / name).is_file():
+            seen.add(name)
+            todo.extend(_IMPORT.findall((folder / name).read_text(encoding="utf-8")))
+    return frozenset(seen)
 
 
 def po_path(code: str, locales: Path = LOCALES) -> Path:
@@ -105,7 +123,11 @@ class Language:
     code: str
     translations: NullTranslations
     plural: Callable[[int], int]
-    script_ids: frozenset[Any] = field(default_factory=frozenset)
+    # Each script message's key (as _script_key makes it) -> the static/ files (base names) that use it.
+    script_files: Mapping[Any, frozenset[str]] = field(default_factory=dict)
+    # A page's scope (SCOPES) -> the static/ files its script can load; its messages module holds only theirs.
+    scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    _modules: dict[str | None, bytes] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -116,43 +138,69 @@ class Language:
         return "rtl" if self.code in RTL else "ltr"
 
     @cached_property
+    def _script_messages(self) -> list[tuple[str, Any, frozenset[str]]]:
+        """(key as static/i18n.js looks it up, translation, files using it) for each translated script message."""
+        found: list[tuple[str, Any, frozenset[str]]] = []
+        if self.code == SOURCE:
+            return found
+        for msg in read_catalog(self.code):
+            files = self.script_files.get(_script_key(msg)) if msg.id else None
+            if files is None or not msg.string or msg.fuzzy:
+                continue
+            key = msg.id[0] if isinstance(msg.id, tuple | list) else msg.id
+            if msg.context:
+                key = f"{msg.context}\x04{key}"  # gettext's own separator; static/i18n.js pt() looks it up
+            if isinstance(msg.string, tuple | list):
+                if all(msg.string):
+                    found.append((key, list(msg.string), files))
+            else:
+                found.append((key, msg.string, files))
+        return found
+
+    def messages(self, scope: str | None = None) -> dict[str, Any]:
+        """The scripts' messages: all of them, or only those the files of a page's scope use."""
+        files = self.scopes[scope] if scope else None
+        return {key: value for key, value, used_in in self._script_messages if files is None or used_in & files}
+
+    @cached_property
     def script_catalog(self) -> dict[str, Any]:
         """What static/i18n.js needs: the scripts' messages (plurals as lists of forms) and the plural mapping."""
-        messages: dict[str, Any] = {}
-        if self.code != SOURCE:
-            catalog = read_catalog(self.code)
-            for msg in catalog:
-                if not msg.id or not msg.string or msg.fuzzy or _script_key(msg) not in self.script_ids:
-                    continue
-                key = msg.id[0] if isinstance(msg.id, tuple | list) else msg.id
-                if msg.context:
-                    key = f"{msg.context}\x04{key}"  # gettext's own separator; static/i18n.js pt() looks it up
-                if isinstance(msg.string, tuple | list):
-                    if all(msg.string):
-                        messages[key] = list(msg.string)
-                else:
-                    messages[key] = msg.string
         return {"lang": self.code, "dir": self.dir, "plural": plural_map(self.code, self.plural),
-                "languages": [{"code": c, "name": n} for c, n in LANGUAGES.items()], "messages": messages}
+                "languages": [{"code": c, "name": n} for c, n in LANGUAGES.items()], "messages": self.messages()}
 
-    @cached_property
-    def messages_module(self) -> bytes:
-        """The scripts' messages as an ES module (static/i18n.js imports it), UTF-8 rather than JSON escapes."""
-        messages = json.dumps(self.script_catalog["messages"], ensure_ascii=False, sort_keys=True)
-        return f"export default {messages};\n".encode()
+    def messages_module_of(self, scope: str | None = None) -> bytes:
+        """The scripts' messages as an ES module (static/i18n.js imports it), UTF-8 rather than JSON escapes; made
+        once per scope."""
+        if scope not in self._modules:
+            messages = json.dumps(self.messages(scope), ensure_ascii=False, sort_keys=True)
+            self._modules[scope] = f"export default {messages};\n".encode()
+        return self._modules[scope]
 
-    @cached_property
-    def messages_url(self) -> str | None:
-        """Where the page's scripts find their messages; English, the source, needs none."""
+    def messages_url_of(self, scope: str | None = None) -> str | None:
+        """Where a page's scripts find their messages (`/i18n/<hash>/<lang>.js`, or `<lang>-<scope>.js` for a
+        page with a scope); English, the source, needs none."""
         if not self.script_catalog["messages"]:
             return None
-        return f"/i18n/{hashlib.sha256(self.messages_module).hexdigest()[:12]}/{self.code}.js"
+        module = self.messages_module_of(scope)
+        return f"/i18n/{hashlib.sha256(module).hexdigest()[:12]}/{self.code}{'-' + scope if scope else ''}.js"
 
-    @cached_property
-    def page_catalog(self) -> dict[str, Any]:
-        """What each page carries for static/i18n.js (#floor-i18n): the catalog but its messages, and their URL."""
-        page = {k: v for k, v in self.script_catalog.items() if k != "messages"}
-        return page | ({"messages_url": self.messages_url} if self.messages_url else {"messages": {}})
+    @property
+    def messages_module(self) -> bytes:
+        return self.messages_module_of(None)
+
+    @property
+    def messages_url(self) -> str | None:
+        return self.messages_url_of(None)
+
+    def page_catalog(self, scope: str | None = None) -> dict[str, Any]:
+        """What a page carries for static/i18n.js (#floor-i18n): the catalog but its messages, and their URL."""
+        page: dict[str, Any] = {k: v for k, v in self.script_catalog.items() if k != "messages"}
+        url = self.messages_url_of(scope)
+        if url:
+            page["messages_url"] = url
+        else:
+            page["messages"] = {}
+        return page
 
     def format_number(self, n: float) -> str:
         return format_decimal(n, locale=self.code)  # Latin digits, as UN Arabic documents write them
@@ -186,7 +234,7 @@ class Language:
 
         return {"gettext": gettext, "ngettext": ngettext, "_": gettext, "pgettext": pgettext,
                 "lang": self.code, "dir": self.dir,
-                "languages": LANGUAGES, "language_names": self.language_names, "i18n": self.page_catalog,
+                "languages": LANGUAGES, "language_names": self.language_names, "i18n": self.page_catalog(),
                 "format_number": self.format_number}
 
     @cached_property
@@ -200,15 +248,17 @@ class Catalogs:
     """Every language, compiled once at start-up."""
 
     def __init__(self, locales: Path = LOCALES, root: Path = ROOT) -> None:
-        script_ids = frozenset(_script_key(m) for m in extract(root, only="static") if m.id)
+        script_files = {_script_key(m): frozenset(Path(name).name for name, _ in m.locations)
+                        for m in extract(root, only="static") if m.id}
+        scopes = {scope: module_closure(root / "static", entry) for scope, entry in SCOPES.items()}
         self.languages: dict[str, Language] = {
-            SOURCE: Language(SOURCE, NullTranslations(), lambda n: int(n != 1), script_ids)}
+            SOURCE: Language(SOURCE, NullTranslations(), lambda n: int(n != 1), script_files, scopes)}
         for code in TRANSLATED:
             path = po_path(code, locales)
             if not path.exists():
                 continue
             translations = compile_catalog(read_catalog(code, locales))
-            self.languages[code] = Language(code, translations, translations.plural, script_ids)
+            self.languages[code] = Language(code, translations, translations.plural, script_files, scopes)
 
     def get(self, code: str) -> Language:
         return self.languages.get(code) or self.languages[SOURCE]

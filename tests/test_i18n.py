@@ -372,23 +372,62 @@ def test_switcher_keeps_the_rest_of_the_address(floor: Any) -> None:
     assert 'name="lang"' in r.text and '<option value="fr" lang="fr" selected>Français</option>' in r.text
 
 
+@pytest.mark.parametrize(("path", "scope"), [("/e/side", "attendee"), ("/e/side/present", None)])
 @pytest.mark.parametrize("code", i18n.TRANSLATED)
-def test_a_page_carries_the_address_of_its_script_messages_not_the_messages(code: str, floor: Any) -> None:
-    """They are the same on every page of a language: one cached module, not kilobytes in every page."""
+def test_a_page_carries_the_address_of_its_script_messages_not_the_messages(
+        code: str, path: str, scope: str | None, floor: Any) -> None:
+    """They are the same on every page of a language (or of a scope: the attendee's phone gets only its own): one
+    cached module, not kilobytes in every page."""
     language = floor.app.state.catalogs.get(code)
-    page = floor.host.get("/e/side", params={"lang": code}).text
+    url = language.messages_url_of(scope)
+    page = floor.host.get(path, params={"lang": code}).text
     carried = json.loads(re.search(r'id="floor-i18n"[^>]*>(.*?)</script>', page, re.S).group(1))
-    assert "messages" not in carried and carried["messages_url"] == language.messages_url
+    assert "messages" not in carried and carried["messages_url"] == url
+    assert url.endswith(f"/{code}-{scope}.js" if scope else f"/{code}.js")
     assert carried["lang"] == code and carried["plural"] == language.script_catalog["plural"]
-    assert f'<link rel="modulepreload" href="{language.messages_url}">' in page.partition("</head>")[0]
-    served = floor.host.get(language.messages_url)
+    assert f'<link rel="modulepreload" href="{url}">' in page.partition("</head>")[0]
+    served = floor.host.get(url)
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
     assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
     body = served.content.decode("utf-8")
     assert body.startswith("export default {") and body.endswith("};\n")
-    assert json.loads(body.removeprefix("export default ").removesuffix(";\n")) == language.script_catalog["messages"]
-    other = floor.host.get(f"/i18n/000000000000/{code}.js")  # a page from before a deploy: today's, revalidated
+    assert json.loads(body.removeprefix("export default ").removesuffix(";\n")) == language.messages(scope)
+    name = f"{code}-{scope}" if scope else code
+    other = floor.host.get(f"/i18n/000000000000/{name}.js")  # a page from before a deploy: today's, revalidated
     assert other.content == served.content and other.headers["cache-control"] == "no-cache"
+
+
+def test_the_attendee_gets_every_message_its_modules_use_and_no_other_screens() -> None:
+    """Its module holds each message extracted from a file the attendee page can load, and none used only by
+    other screens' files: the Arabic phone downloads 10 KB of messages instead of 22 KB."""
+    closure = i18n.module_closure(i18n.ROOT / "static", "attendee.js")
+    assert {"attendee.js", "live.js", "ui.js", "polls.js", "i18n.js", "proof.js"} <= closure  # proof: import()
+    assert "moderator.js" not in closure and "presenter.js" not in closure
+    ar = i18n.Catalogs().get("ar")
+    scoped, every = ar.messages("attendee"), ar.messages()
+    uses: dict[str, set[str]] = {}
+    for m in i18n.extract(only="static"):
+        if m.id:
+            key = m.id[0] if isinstance(m.id, tuple | list) else m.id
+            uses.setdefault(f"{m.context}\x04{key}" if m.context else key, set()).update(
+                Path(f).name for f, _ in m.locations)
+    assert set(scoped) == {k for k in every if uses[k] & closure}
+    only_elsewhere = {k for k in every if not uses[k] & closure}
+    assert len(only_elsewhere) > 100 and not only_elsewhere & set(scoped)
+    assert len(ar.messages_module_of("attendee")) < len(ar.messages_module) / 2
+
+
+def test_messages_go_out_compressed_once_at_the_best_setting(floor: Any) -> None:
+    import brotli
+
+    ar = floor.app.state.catalogs.get("ar")
+    url = ar.messages_url_of("attendee")
+    with floor.host.stream("GET", url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"}) as r:
+        body = b"".join(r.iter_raw())
+    assert r.headers["content-encoding"] == "br" and r.headers["vary"] == "Accept-Encoding"
+    assert body == brotli.compress(ar.messages_module_of("attendee"), quality=11)
+    assert floor.host.get("/i18n/000000000000/ar-moderator.js").status_code == 404  # no such scope
+    assert floor.host.get("/i18n/000000000000/ar-.js").status_code == 404
 
 
 def test_english_pages_carry_no_message_address_and_unknown_languages_have_no_module(floor: Any) -> None:

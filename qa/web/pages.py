@@ -30,7 +30,8 @@ from qa.domain.fields import ID_MAX
 from qa.domain.model import Event, Role, Viewer
 from qa.domain.views import event_view, moderation_counts, page_list, snapshot
 from qa.web import api as api_routes
-from qa.web import hosts
+from qa.web import compression, hosts
+from qa.web.compression import Encoded
 from qa.web.errors import retry_headers, status_of
 from qa.web.identity import admissions, issue, require_attendee
 from qa.web.inline_style import InlineStyle, without_comments
@@ -86,15 +87,23 @@ _MEDIA = {".css": "text/css", ".js": "text/javascript"}
 
 @dataclass(frozen=True)
 class Served:
-    body: bytes
-    etag: str  # of the served bytes, not of the file on disk
+    encoded: Encoded  # the served bytes, as they are and compressed
+    digest: str  # of the served bytes, not of the file on disk
+
+    @property
+    def body(self) -> bytes:
+        return self.encoded.identity
+
+    def etag(self, coding: str | None) -> str:
+        """Each coding is its own representation, so its own strong validator."""
+        return f'"{self.digest}-{coding}"' if coding else f'"{self.digest}"'
 
 
 @functools.lru_cache(maxsize=128)
 def served_text(path: str, mtime_ns: int) -> Served:
     """What is served for the stylesheet or script at `path` (mtime_ns: the cache key of its version)."""
     body = _MINIFIERS[Path(path).suffix](Path(path).read_text(encoding="utf-8")).encode("utf-8")
-    return Served(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+    return Served(Encoded.of(body), hashlib.sha256(body).hexdigest()[:32])
 
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -122,17 +131,21 @@ class VersionedStatic(StaticFiles):
     def file_response(self, full_path: PathLike[str] | str, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:
         """Stylesheets go out as the inline rules do, without their comments and indentation, scripts minified
-        (served_text); every other file as it is."""
+        (served_text), compressed once at the best settings; every other file as it is. A range is always of
+        the uncompressed bytes (a range of a compressed body would change with the coding chosen)."""
         suffix = Path(full_path).suffix
         if suffix not in _MINIFIERS or status_code != 200:
             return super().file_response(full_path, stat_result, scope, status_code)
         served = served_text(str(full_path), stat_result.st_mtime_ns)
         request_headers = Headers(scope=scope)
-        headers = {"ETag": served.etag, "Content-Type": _MEDIA[suffix]}
+        asked = request_headers.get("range")
+        coding = None if asked else compression.preferred(request_headers.get("accept-encoding", ""))
+        headers = {"ETag": served.etag(coding), "Content-Type": _MEDIA[suffix], "Vary": "Accept-Encoding"}
+        if coding:
+            headers["Content-Encoding"] = coding
         if self.is_not_modified(MutableHeaders(headers), request_headers):
             return NotModifiedResponse(Headers(headers))
-        asked = request_headers.get("range")
-        if asked and request_headers.get("if-range", served.etag) == served.etag:
+        if asked and request_headers.get("if-range", served.etag(None)) == served.etag(None):
             span = _byte_range(asked, len(served.body))
             if span == (len(served.body), len(served.body)):
                 return Response(status_code=416, headers={"Content-Range": f"bytes */{len(served.body)}"})
@@ -140,7 +153,7 @@ class VersionedStatic(StaticFiles):
                 start, end = span
                 headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(served.body)}"
                 return Response(served.body[start:end], status_code=206, headers=headers)
-        return Response(served.body, headers=headers)
+        return Response(served.encoded.body(coding), headers=headers)
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         head, _, rest = path.replace("\\", "/").partition("/")
@@ -166,10 +179,15 @@ def language(request: Request, event: Event | None = None, *, shared_screen: boo
     return catalogs.get(code)
 
 
-def page_context(request: Request, event: Event | None = None, *, shared_screen: bool = False) -> dict[str, Any]:
+def page_context(request: Request, event: Event | None = None, *, shared_screen: bool = False,
+                 scope: str | None = None) -> dict[str, Any]:
+    """What every page's template gets; `scope` (i18n.SCOPES) gives its scripts only their own messages."""
     lang = language(request, event, shared_screen=shared_screen)
-    return {"nonce": request.scope.get("state", {}).get("csp_nonce", ""), "styles_cached": styles_cached(request),
-            **lang.template_context()}
+    context = {"nonce": request.scope.get("state", {}).get("csp_nonce", ""), "styles_cached": styles_cached(request),
+               **lang.template_context()}
+    if scope:
+        context["i18n"] = lang.page_catalog(scope)
+    return context
 
 
 def base_url(request: Request) -> str:
@@ -211,9 +229,9 @@ async def _snapshot(request: Request, event: Event, viewer: Viewer) -> dict[str,
 
 
 def _render(request: Request, name: str, *, for_event: Event | None = None, shared_screen: bool = False,
-            **ctx: Any) -> Response:
+            scope: str | None = None, **ctx: Any) -> Response:
     templates = request.app.state.templates
-    base = page_context(request, for_event, shared_screen=shared_screen)
+    base = page_context(request, for_event, shared_screen=shared_screen, scope=scope)
     response: Response = templates.TemplateResponse(request, name, base | ctx)
     if b"<style" not in response.body:  # its policy need not allow the inline rules (qa/web/security.py)
         request.scope.setdefault("state", {})[NO_INLINE_STYLE] = True
@@ -227,17 +245,27 @@ def _render(request: Request, name: str, *, for_event: Event | None = None, shar
     return response
 
 
+@functools.lru_cache(maxsize=64)
+def _encoded_messages(module: bytes) -> Encoded:
+    return Encoded.of(module)
+
+
 async def messages_module(request: Request) -> Response:
-    """/i18n/<version>/<lang>.js: a language's script messages (qa.i18n), immutable under the current version; an
-    older version (a page from before a deploy) gets today's, revalidated."""
+    """/i18n/<version>/<lang>.js (or <lang>-<scope>.js): a language's script messages (qa.i18n), immutable under
+    the current version, compressed once like a static file; an older version (a page from before a deploy) gets
+    today's, revalidated."""
     catalogs: i18n.Catalogs = request.app.state.catalogs
-    code = request.path_params["lang"]
-    if code not in catalogs or catalogs.get(code).messages_url is None:
+    code, dash, scope = request.path_params["name"].partition("-")
+    if code not in catalogs or catalogs.get(code).messages_url is None or (dash and scope not in i18n.SCOPES):
         raise NotFound("There are no script messages for this language.")
     language = catalogs.get(code)
-    current = language.messages_url == request.url.path
-    return Response(language.messages_module, media_type="text/javascript; charset=utf-8",
-                    headers={"Cache-Control": IMMUTABLE if current else "no-cache"})
+    current = language.messages_url_of(scope or None) == request.url.path
+    coding = compression.preferred(request.headers.get("accept-encoding", ""))
+    headers = {"Cache-Control": IMMUTABLE if current else "no-cache", "Vary": "Accept-Encoding"}
+    if coding:
+        headers["Content-Encoding"] = coding
+    body = _encoded_messages(language.messages_module_of(scope or None)).body(coding)
+    return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
 async def home(request: Request) -> Response:
@@ -268,7 +296,8 @@ async def attendee(request: Request, refused: str | None = None, kept: dict[str,
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
     snap = await _snapshot(request, event, viewer)
     asked = request.query_params.get("asked")
-    return _render(request, "attendee.html", for_event=event, event=snap["event"], snapshot=snap, code=event.code,
+    return _render(request, "attendee.html", for_event=event, scope="attendee", event=snap["event"], snapshot=snap,
+                   code=event.code,
                    join_url=join_url(request, event.code), asked=asked if asked in ASK_RESULTS else None,
                    refused=refused, kept=kept or {}, floor_refused=floor_refused,
                    my_request=next((r for r in snap.get("speakers", []) if r.get("mine")), None),
@@ -459,7 +488,7 @@ async def vote_form(request: Request) -> Response:
 
 routes = [
     Route("/", home),
-    Route("/i18n/{version}/{lang}.js", messages_module),
+    Route("/i18n/{version}/{name}.js", messages_module),
     Route("/join", join),
     Route("/admin", admin),
     Route("/e/{code}", attendee),

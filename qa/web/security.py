@@ -27,7 +27,7 @@ class BodyTooLarge(DomainError):
 # (static/*-worker.js) is the exception: its answer's policy is the worker's whole policy, so it gets one that lets
 # it load nothing at all.
 WORKER_CSP = "default-src 'none'; frame-ancestors 'none'"
-_ASSET = re.compile(r"^/(?:static/(?:[0-9a-f]{12}/)?[\w.-]+\.(?:js|css)|i18n/[0-9a-f]{12}/[a-z]+\.js)$")
+_ASSET = re.compile(r"^/(?:static/(?:[0-9a-f]{12}/)?[\w.-]+\.(?:js|css)|i18n/[0-9a-f]{12}/[a-z]+(?:-[a-z]+)?\.js)$")
 
 
 def _is_asset(path: str) -> bool:
