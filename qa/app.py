@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.commands = Commands(store, broker, limits=settings.limits, prefix=settings.redis_prefix,
                                   retention_days=settings.retention_days)
     app.state.templates = Jinja2Templates(env=_template_env())
-    app.state.catalogs = i18n.Catalogs()
+    app.state.catalogs = i18n.shipped()
     app.state.limiter = RateLimiter()
     _integrity(app, settings, None)
     app.state.draining = False
