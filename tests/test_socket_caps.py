@@ -3,6 +3,7 @@ keyed hash, never stored or logged), as well as all of an address's sockets, and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -130,4 +131,34 @@ async def test_a_place_given_back_is_settled_before_the_next_handshake_checks_it
         await counts.close()  # settles what is still owed
         assert await client.hgetall(key) == {}
     finally:
+        await client.aclose()
+
+
+async def test_places_given_back_while_a_settling_call_is_in_flight_are_settled_by_it(
+        redis_server: RedisServer) -> None:
+    """Soak run 3 found one instance's count stuck at 2 after every socket had closed: closes that came while the
+    settling task's call was in flight were added to the tally, and no task was left to send them."""
+    import redis.asyncio as aioredis
+
+    from qa.web.socketcount import SharedSocketCounts
+
+    client = aioredis.Redis.from_url(redis_server.url)
+    counts = SharedSocketCounts(client, "race", "one")
+    key = "{race:sockets}:i:one"
+    try:
+        caps = [("t", 10)]
+        assert [await counts.acquire(caps) for _ in range(3)] == [None, None, None]
+        counts.release_soon(["t"])
+        settling = counts._settling
+        assert settling is not None
+        await asyncio.sleep(0)  # the task passes its gathering pause ...
+        await asyncio.sleep(0)  # ... takes what is owed and sends it: its call is now in flight
+        counts.release_soon(["t"])  # two more close meanwhile: no second task is started
+        counts.release_soon(["t"])
+        assert counts._settling is settling
+        await settling
+        assert await client.hgetall(key) == {}
+        assert not counts._owed
+    finally:
+        await counts.close()
         await client.aclose()

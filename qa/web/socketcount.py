@@ -116,21 +116,24 @@ class SharedSocketCounts:
         await self._settle()
 
     async def _settle(self) -> None:
-        """Tell Redis everything owed in one call. On an error the places stay owed until a later call or, if
-        Redis stays away, until this instance's counts expire with its heartbeat."""
+        """Tell Redis everything owed, one call per round: places given back while a call is in flight are settled by
+        the next round of the same task (release_soon starts no second task while this one runs, so a round that
+        stopped early would leave them owed until some later handshake). On an error the places stay owed: the next
+        handshake's script or heartbeat settles them, or, if Redis stays away, they expire with this instance's
+        counts."""
         from redis.exceptions import RedisError
 
         await asyncio.sleep(0)  # let the closes of one burst gather into one call
-        owed, self._owed = self._owed, Counter()
-        if not owed:
-            return
-        args: list[Any] = [self.base, self.instance]
-        for name, count in owed.items():
-            args += [name, count]
-        try:
-            await self._release(keys=[self.live], args=args)
-        except (RedisError, OSError):
-            self._owed.update(owed)
+        while self._owed:
+            owed, self._owed = self._owed, Counter()
+            args: list[Any] = [self.base, self.instance]
+            for name, count in owed.items():
+                args += [name, count]
+            try:
+                await self._release(keys=[self.live], args=args)
+            except (RedisError, OSError):
+                self._owed.update(owed)
+                return
 
     async def _beating(self) -> None:
         from redis.exceptions import RedisError
@@ -139,6 +142,8 @@ class SharedSocketCounts:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             with contextlib.suppress(RedisError, OSError):
                 await self._heartbeat(keys=[self.live], args=[self.base, self.instance, TTL_MS])
+            if self._owed and (self._settling is None or self._settling.done()):  # left owed by an error
+                await self._settle()
 
     async def close(self) -> None:
         """Settle what is owed (the closing sockets' places), then stop the heartbeat."""
