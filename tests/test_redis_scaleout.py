@@ -81,8 +81,14 @@ async def test_asked_on_b_approved_on_a_upvoted_on_b_reaches_sockets_on_both_in_
         for view in (on_a, on_b):
             await until(lambda v=view: v.mirror.questions.get(qid, {}).get("votes") == 1, 5, "vote seen")
 
-        assert on_a.seqs(LIVE) == on_b.seqs(LIVE)
-        assert [kind for kind, _ in on_a.seqs(LIVE)] == ["snapshot", "question.created", "votes"]
+        # The sequenced changes reach both in one order. `votes` frames are absolute counts, sent when counts move
+        # and again to a socket whose sync overlapped a counts frame (a presence update, say: on a loaded machine
+        # one socket can get an extra `votes` at seq 0 that the other does not), so they are compared as counts.
+        changes = tuple(kind for kind in LIVE if kind != "votes")
+        assert on_a.seqs(changes) == on_b.seqs(changes)
+        assert [kind for kind, _ in on_a.seqs(changes)] == ["snapshot", "question.created"]
+        for view in (on_a, on_b):
+            assert view.seqs(("votes",))[-1] == ("votes", 2)
         assert [s for k, s in moderator_on_a.seqs(LIVE) if k.startswith("question.")] == [1, 2]
         snapshot = (await http.get(f"{a.url}/api/events/{code}", headers=as_participant(watcher_b))).json()
         assert on_a.mirror.view() == on_b.mirror.view() == Mirror.of_snapshot(snapshot)
