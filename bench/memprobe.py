@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import socket
 import sys
 import tempfile
 import tracemalloc
@@ -20,6 +19,8 @@ from typing import Any
 import httpx
 import uvicorn
 from websockets.asyncio.client import connect
+
+from bench.servers import free_port
 
 TOKEN = "memprobe-admin-token-0123456789abcdef"
 BATCH = 100
@@ -52,18 +53,13 @@ def _clients(port: int, n: int, ready: Any, done: Any) -> None:
     asyncio.run(main())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 async def _probe(n: int, top: int) -> None:
     from qa.app import create_app
     from qa.settings import Settings
     from qa.web.wsprotocol import FloorWebSocketProtocol
 
-    port = _free_port()
+    port = free_port()
     app = create_app(Settings.from_env())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws=FloorWebSocketProtocol,
                                            ws_per_message_deflate=False, loop="none", http="httptools",

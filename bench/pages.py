@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ADMIN = "bench-pages-admin"
@@ -42,16 +43,11 @@ CPU_SLOWDOWN = 4
 PHONE = {"width": 390, "height": 844}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 class Server:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.port = _free_port()
+        self.port = free_port()
         self.data = tempfile.mkdtemp(prefix="floor-bench-pages-")
         self.proc: subprocess.Popen[bytes] | None = None
 

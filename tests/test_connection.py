@@ -137,3 +137,27 @@ async def test_a_slow_reader_on_the_prepared_path_is_still_cut_with_1013() -> No
     await asyncio.sleep(0)
     assert t.closed is not None and t.closed[0] == SLOW_CONSUMER
     await conn.stop()
+
+
+async def test_counts_held_during_a_sync_are_dropped_and_asked_for_again_changes_newer_than_the_sync_released() -> None:
+    t = Transport()
+    conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=10)
+    conn.push("old change", 3)
+    conn.push("votes", 4, counts=True)
+    conn.push("new change", 6)
+    assert t.sent == []  # held while syncing
+    assert conn.go_live(5) is True  # the counts may predate the snapshot: the caller reads fresh ones
+    assert t.sent == ["new change"]
+
+
+async def test_a_presence_count_held_during_a_sync_is_dropped_without_asking_for_all_counts_again() -> None:
+    """The sync sends the current presence right after going live, and a presence count says nothing about
+    votes: a socket whose sync overlapped one must not get a full counts resend (found in a scale-out run)."""
+    t = Transport()
+    conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=10)
+    conn.push('{"type":"presence"}', 2, presence=True)
+    conn.push("change", 3)
+    assert conn.go_live(2) is False
+    assert t.sent == ["change"]
+    conn.push('{"type":"presence"}', 3, presence=True)  # live: absolute, sent whatever its seq
+    assert t.sent == ["change", '{"type":"presence"}']

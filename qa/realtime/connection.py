@@ -22,6 +22,9 @@ from qa.domain.model import Viewer
 
 SLOW_CONSUMER = 1013  # "try again later": reconnect and resume from the last seq
 CLOSE_WAIT_SECONDS = 5.0  # how long stop() lets a close started by abort() take before cancelling it
+# What a frame held during a sync is: a sequenced change (released if newer than the sync), absolute counts
+# (dropped; the caller sends fresh ones), or a presence count (dropped; the caller sends the current one).
+CHANGE, COUNTS, PRESENCE = 0, 1, 2
 
 
 class ConnState(Enum):
@@ -77,19 +80,22 @@ class Connection:
         self.sent_seq = 0
         self.last_heard = time.monotonic()  # the hub closes sockets silent for too long
         self._queue: deque[str] | None = None
-        self._held: list[tuple[int, str, bool]] | None = None
+        self._held: list[tuple[int, str, int]] | None = None
         self._inflight: asyncio.Future[None] | None = None  # a send that had to wait for the transport
         self._close_when_sent: tuple[int, str] | None = None
         self._closer: asyncio.Task[None] | None = None  # the close abort() started; stop() awaits it
         self.close_code: int | None = None
 
-    def push(self, frame: str, seq: int, *, counts: bool = False) -> None:
-        """Queue one frame; `counts` frames are absolute and may be dropped while syncing."""
+    def push(self, frame: str, seq: int, *, counts: bool = False, presence: bool = False) -> None:
+        """Queue one frame; `counts` frames are absolute and may be dropped while syncing. A `presence` frame is
+        absolute too, and the sync sends the latest count itself right after going live, so dropping one asks
+        for nothing more (see go_live)."""
         if self.state is ConnState.SYNCING:
             if self._held is None:
                 self._held = []
-            self._held.append((seq, frame, counts))
+            self._held.append((seq, frame, PRESENCE if presence else COUNTS if counts else CHANGE))
             return
+        counts = counts or presence
         if self.state is ConnState.CLOSED:
             return
         if not counts:
@@ -112,15 +118,17 @@ class Connection:
 
     def go_live(self, upto: int) -> bool:
         """Sync done at `upto`: release held frames that are newer; drop held counts (they may predate the
-        snapshot) and return True if there were any, so the caller sends fresh ones."""
+        snapshot) and return True if there were any, so the caller sends fresh ones. Held presence frames are
+        dropped without asking for counts: the caller sends the current presence anyway, and a presence count
+        says nothing about votes or results."""
         self.sent_seq = upto
         self.state = ConnState.LIVE
         held, self._held = self._held or (), None
         dropped = False
-        for seq, frame, counts in held:
-            if counts:
+        for seq, frame, kind in held:
+            if kind == COUNTS:
                 dropped = True
-            else:
+            elif kind == CHANGE:
                 self.push(frame, seq)
         return dropped
 

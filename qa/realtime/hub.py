@@ -335,19 +335,19 @@ class Room:
             if out is not None:
                 conn.push(out, change.seq)
 
-    def broadcast(self, out: str, seq: int, *, counts: bool = False) -> None:
+    def broadcast(self, out: str, seq: int, *, counts: bool = False, presence: bool = False) -> None:
         for conn in self.connections:
-            conn.push(out, seq, counts=counts)
+            conn.push(out, seq, counts=counts, presence=presence)
 
     def send_presence(self, conn: Connection, seq: int) -> None:
         """The count as last known, to one socket that just synced. A room that counted none yet has an update
         on its way (this socket's join scheduled it): never tell a connected viewer that nobody is here."""
         if self.presence > 0:
-            conn.push(frame("presence", self.last_seq, {"count": self.presence}), seq, counts=True)
+            conn.push(frame("presence", self.last_seq, {"count": self.presence}), seq, presence=True)
 
     def set_presence(self, count: int) -> None:
         self.presence = count
-        self.broadcast(frame("presence", self.last_seq, {"count": count}), self.last_seq, counts=True)
+        self.broadcast(frame("presence", self.last_seq, {"count": count}), self.last_seq, presence=True)
 
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:

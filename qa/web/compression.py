@@ -81,3 +81,12 @@ class Encoded:
 
     def body(self, coding: str | None) -> bytes:
         return {"br": self.br, "gzip": self.gzip}.get(coding or "", self.identity)
+
+
+def coding_headers(coding: str | None) -> dict[str, str]:
+    """The headers of an answer sent in `coding` (None: as it is). Vary is there in every coding, the bytes as
+    they are included, so that a cache never hands a Brotli body to a client that did not offer it."""
+    headers = {"Vary": "Accept-Encoding"}
+    if coding:
+        headers["Content-Encoding"] = coding
+    return headers

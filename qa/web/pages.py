@@ -140,9 +140,7 @@ class VersionedStatic(StaticFiles):
         request_headers = Headers(scope=scope)
         asked = request_headers.get("range")
         coding = None if asked else compression.preferred(request_headers.get("accept-encoding", ""))
-        headers = {"ETag": served.etag(coding), "Content-Type": _MEDIA[suffix], "Vary": "Accept-Encoding"}
-        if coding:
-            headers["Content-Encoding"] = coding
+        headers = {"ETag": served.etag(coding), "Content-Type": _MEDIA[suffix], **compression.coding_headers(coding)}
         if self.is_not_modified(MutableHeaders(headers), request_headers):
             return NotModifiedResponse(Headers(headers))
         if asked and request_headers.get("if-range", served.etag(None)) == served.etag(None):
@@ -261,9 +259,7 @@ async def messages_module(request: Request) -> Response:
     language = catalogs.get(code)
     current = language.messages_url_of(scope or None) == request.url.path
     coding = compression.preferred(request.headers.get("accept-encoding", ""))
-    headers = {"Cache-Control": IMMUTABLE if current else "no-cache", "Vary": "Accept-Encoding"}
-    if coding:
-        headers["Content-Encoding"] = coding
+    headers = {"Cache-Control": IMMUTABLE if current else "no-cache", **compression.coding_headers(coding)}
     body = _encoded_messages(language.messages_module_of(scope or None)).body(coding)
     return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
