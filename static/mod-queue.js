@@ -304,8 +304,9 @@ async function act(id, action) {
     if (next !== id) pendingSelect = next;
   }
   const before = q.status;
+  const onScreen = !!q.highlighted;
   const r = await ctx.moderate(id, action);
-  if (r.ok && (action === "reject" || action === "archive")) offerUndo(id, action, before);
+  if (r.ok && (action === "reject" || action === "archive")) offerUndo(id, action, before, onScreen);
 }
 let pendingSelect = undefined;
 
@@ -313,8 +314,9 @@ let pendingSelect = undefined;
 // queue goes back to the queue, not to the public list.
 const UNDO = { pending: ["requeue"], approved: ["restore"], answered: ["restore", "answer"] };
 
-/** Reject and archive can be taken back for a few seconds, to the status the question had before. */
-function offerUndo(id, action, before) {
+/** Reject and archive can be taken back for a few seconds, to the status the question had before; a question that
+ * was on screen goes back on screen, unless another one has been put there since (Undo must not take it off). */
+function offerUndo(id, action, before, onScreen) {
   const message = action === "reject" ? t("Question #{id} rejected.", { id }) : t("Question #{id} archived.", { id });
   ctx.toast(message, {
     seconds: 8,
@@ -326,6 +328,8 @@ function offerUndo(id, action, before) {
           r = await ctx.moderate(id, step);
           if (!r.ok) break;
         }
+        const screenFree = ![...ctx.live.questions.values()].some((x) => x.highlighted && x.id !== id);
+        if (r.ok && onScreen && screenFree) r = await ctx.moderate(id, "highlight");
         if (r.ok) ctx.say(t("Undone."));
       },
     },

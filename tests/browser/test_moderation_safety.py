@@ -151,6 +151,41 @@ def test_undo_returns_a_rejected_question_to_where_it_was(event: Event, open_pag
     assert watch.problems == []
 
 
+def test_undo_puts_a_question_that_was_on_screen_back_on_screen_unless_another_took_its_place(
+        event: Event, open_page: Any, watch: Watch) -> None:
+    """Rejecting the question on screen takes it off; Undo puts it back on screen. If the chair put another question
+    on screen in the meantime, Undo restores the first one to the list and leaves the screen alone."""
+    shown = event.ask("On screen, rejected by mistake, then undone?")
+    later = event.ask("On screen while the first one was rejected?")
+    for q in (shown, later):
+        event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+    event.mod("POST", f"/questions/{shown['id']}/moderate", {"action": "highlight"})
+    moderator = open_page(moderator_url(event), LAPTOP)
+    row = moderator.locator(f"#tab-list [data-qid='{shown['id']}']")
+    expect(row).to_have_class(re.compile(r"\bis-onscreen\b"))
+
+    row.locator("[data-action=reject]").click()
+    expect(row).to_have_count(0)
+    assert event.queue()[shown["id"]]["highlighted"] is False
+    moderator.locator("#toast .c-toast-action").click()
+    expect(row).to_have_class(re.compile(r"\bis-onscreen\b"))
+    got = event.queue()[shown["id"]]
+    assert (got["status"], got["highlighted"]) == ("approved", True)
+
+    row.locator("[data-action=reject]").click()
+    expect(row).to_have_count(0)
+    event.mod("POST", f"/questions/{later['id']}/moderate", {"action": "highlight"})
+    expect(moderator.locator(f"#tab-list [data-qid='{later['id']}']")).to_have_class(re.compile(r"\bis-onscreen\b"))
+    moderator.evaluate("document.querySelector('#announcer').textContent = ''")
+    moderator.locator("#toast .c-toast-action").click()
+    expect(row).to_be_visible()
+    expect(moderator.locator("#announcer")).to_contain_text("Undone.")  # said after Undo's last call
+    queue = event.queue()
+    assert (queue[shown["id"]]["status"], queue[shown["id"]]["highlighted"]) == ("approved", False)
+    assert queue[later["id"]]["highlighted"] is True
+    assert watch.problems == []
+
+
 def test_a_refused_call_over_the_rate_limit_says_why_and_how_long_to_wait(
         event: Event, open_page: Any, watch: Watch) -> None:
     q = event.ask("Will there be a summary of this session?")
