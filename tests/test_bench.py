@@ -261,8 +261,11 @@ def test_a_load_process_that_dies_fails_its_run_with_a_bench_error() -> None:
 
 
 def test_the_probe_measures_after_its_participants_are_minted() -> None:
-    """The probe waits for the go after minting; a short one against the bare server answers every vote."""
+    """The probe waits for the go after minting; a short one against the bare server answers every vote. It ends
+    at its time or at its request budget (50,000 per second of window), whichever comes first: on an idle machine
+    the bare server answers the 25,000 of a 0.5 s probe in about 0.35 s, so either end is a correct one."""
     probe = ThroughputRun("bare", 0, 2)
     runner.run_throughput(probe, FLAVOURS["bare"], dataclasses.replace(QUICK, throughput_s=0.5), {})
     assert probe.statuses.get("200", 0) > 0 and set(probe.statuses) == {"200"}
-    assert 0.5 <= probe.seconds and probe.server_cpu_s > 0
+    assert 0.5 <= probe.seconds or sum(probe.statuses.values()) == 25_000
+    assert probe.server_cpu_s > 0
