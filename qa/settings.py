@@ -91,8 +91,8 @@ class Settings:
                                                  "address still sending headers after 1 s; one more is closed")
     ws_stall_seconds: float = _setting("FLOOR_WS_STALL_SECONDS", 10.0, "a WebSocket whose peer reads nothing "
                                        "while its send buffer is full is no longer read, then aborted after this long")
-    ws_unsent_max_bytes: int = _setting("FLOOR_WS_UNSENT_MAX_BYTES", 256 * 1024, "bytes a WebSocket may have unsent "
-                                        "before protocol pongs to it are dropped")
+    ws_unsent_max_bytes: int = _setting("FLOOR_WS_UNSENT_MAX_BYTES", 256 * 1024, "bytes a WebSocket may have unsent; "
+                                        "a pong past it is dropped and the socket stalls as if its buffer were full")
     ws_messages_per_10s: int = _setting("FLOOR_WS_MESSAGES_PER_10S", 60, "messages per socket per 10 s; over it: "
                                         "`rate_limited` errors, over twice it: close 1008")
     ws_snapshots_per_minute: int = _setting("FLOOR_WS_SNAPSHOTS_PER_MINUTE", 30, "`auth` and `resync` per "
