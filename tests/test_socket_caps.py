@@ -148,15 +148,26 @@ async def test_places_given_back_while_a_settling_call_is_in_flight_are_settled_
     try:
         caps = [("t", 10)]
         assert [await counts.acquire(caps) for _ in range(3)] == [None, None, None]
+        # The real script call, held at its start until the test has given more places back: "in flight" for sure.
+        sent, proceed = asyncio.Event(), asyncio.Event()
+        script = counts._release
+
+        async def held(**kwargs: object) -> object:
+            sent.set()
+            await proceed.wait()
+            return await script(**kwargs)
+
+        counts._release = held  # type: ignore[assignment]
         counts.release_soon(["t"])
         settling = counts._settling
         assert settling is not None
-        await asyncio.sleep(0)  # the task passes its gathering pause ...
-        await asyncio.sleep(0)  # ... takes what is owed and sends it: its call is now in flight
+        await asyncio.wait_for(sent.wait(), 5)  # the task took what was owed and its call is in flight
+        assert not counts._owed
         counts.release_soon(["t"])  # two more close meanwhile: no second task is started
         counts.release_soon(["t"])
-        assert counts._settling is settling
-        await settling
+        assert counts._settling is settling and counts._owed["t"] == 2
+        proceed.set()
+        await asyncio.wait_for(settling, 5)
         assert await client.hgetall(key) == {}
         assert not counts._owed
     finally:
