@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from qa.domain.model import Role, Viewer
-from qa.realtime.connection import SLOW_CONSUMER, Connection
+from qa.realtime.connection import SLOW_CONSUMER, Connection, Kind
 
 
 class Transport:
@@ -38,7 +38,7 @@ async def test_frames_to_a_writable_socket_are_written_within_the_call() -> None
     t = Transport()
     conn = live_connection(t)
     conn.push("a", 1)
-    conn.push("b", 2, counts=True)
+    conn.push("b", 2, Kind.ABSOLUTE)
     assert t.sent == ["a", "b"]  # no await needed: nothing was scheduled
 
 
@@ -108,7 +108,7 @@ async def test_prepared_bytes_are_written_within_the_call_without_the_asgi_send(
     t = PreparedTransport()
     conn = live_connection(t, maxsize=10, prepared=True)
     conn.push("a", 1)
-    conn.push("b", 2, counts=True)
+    conn.push("b", 2, Kind.ABSOLUTE)
     assert t.wire == [b"a", b"b"] and t.sent == []
 
 
@@ -143,7 +143,7 @@ async def test_counts_held_during_a_sync_are_dropped_and_asked_for_again_changes
     t = Transport()
     conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=10)
     conn.push("old change", 3)
-    conn.push("votes", 4, counts=True)
+    conn.push("votes", 4, Kind.ABSOLUTE)
     conn.push("new change", 6)
     assert t.sent == []  # held while syncing
     assert conn.go_live(5) is True  # the counts may predate the snapshot: the caller reads fresh ones
@@ -155,9 +155,9 @@ async def test_a_presence_count_held_during_a_sync_is_dropped_without_asking_for
     votes: a socket whose sync overlapped one must not get a full counts resend (found in a scale-out run)."""
     t = Transport()
     conn = Connection(t.send, t.close, Viewer(Role.ATTENDEE, "p"), maxsize=10)
-    conn.push('{"type":"presence"}', 2, presence=True)
+    conn.push('{"type":"presence"}', 2, Kind.PRESENCE)
     conn.push("change", 3)
     assert conn.go_live(2) is False
     assert t.sent == ["change"]
-    conn.push('{"type":"presence"}', 3, presence=True)  # live: absolute, sent whatever its seq
+    conn.push('{"type":"presence"}', 3, Kind.PRESENCE)  # live: absolute, sent whatever its seq
     assert t.sent == ["change", '{"type":"presence"}']

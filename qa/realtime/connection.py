@@ -22,9 +22,18 @@ from qa.domain.model import Viewer
 
 SLOW_CONSUMER = 1013  # "try again later": reconnect and resume from the last seq
 CLOSE_WAIT_SECONDS = 5.0  # how long stop() lets a close started by abort() take before cancelling it
-# What a frame held during a sync is: a sequenced change (released if newer than the sync), absolute counts
-# (dropped; the caller sends fresh ones), or a presence count (dropped; the caller sends the current one).
-CHANGE, COUNTS, PRESENCE = 0, 1, 2
+
+
+class Kind(Enum):
+    """What a frame is, which decides its fate when it comes while its socket syncs (see `go_live`)."""
+
+    CHANGE = "change"  # a sequenced change: sent once, in seq order; held, it is released if newer than the sync
+    ABSOLUTE = "absolute"  # counts, results, a status, a pong, an error: sent whatever its seq; held, it is dropped
+    # and the caller sends fresh counts
+    PRESENCE = "presence"  # the viewer count: absolute; held, it is dropped, and the sync sends the current count
+
+
+CHANGE, ABSOLUTE, PRESENCE = Kind.CHANGE, Kind.ABSOLUTE, Kind.PRESENCE  # module names: push() is on the hot path
 
 
 class ConnState(Enum):
@@ -80,25 +89,23 @@ class Connection:
         self.sent_seq = 0
         self.last_heard = time.monotonic()  # the hub closes sockets silent for too long
         self._queue: deque[str] | None = None
-        self._held: list[tuple[int, str, int]] | None = None
+        self._held: list[tuple[int, str, Kind]] | None = None
         self._inflight: asyncio.Future[None] | None = None  # a send that had to wait for the transport
         self._close_when_sent: tuple[int, str] | None = None
         self._closer: asyncio.Task[None] | None = None  # the close abort() started; stop() awaits it
         self.close_code: int | None = None
 
-    def push(self, frame: str, seq: int, *, counts: bool = False, presence: bool = False) -> None:
-        """Queue one frame; `counts` frames are absolute and may be dropped while syncing. A `presence` frame is
-        absolute too, and the sync sends the latest count itself right after going live, so dropping one asks
-        for nothing more (see go_live)."""
+    def push(self, frame: str, seq: int, kind: Kind = CHANGE) -> None:
+        """Queue one frame: a CHANGE once and in seq order, an ABSOLUTE or PRESENCE frame whatever its seq. While
+        syncing, every frame is held for `go_live`."""
         if self.state is ConnState.SYNCING:
             if self._held is None:
                 self._held = []
-            self._held.append((seq, frame, PRESENCE if presence else COUNTS if counts else CHANGE))
+            self._held.append((seq, frame, kind))
             return
-        counts = counts or presence
         if self.state is ConnState.CLOSED:
             return
-        if not counts:
+        if kind is CHANGE:
             if seq <= self.sent_seq:
                 return  # already covered by the snapshot or replay
             self.sent_seq = seq
@@ -126,9 +133,9 @@ class Connection:
         held, self._held = self._held or (), None
         dropped = False
         for seq, frame, kind in held:
-            if kind == COUNTS:
+            if kind is ABSOLUTE:
                 dropped = True
-            elif kind == CHANGE:
+            elif kind is CHANGE:
                 self.push(frame, seq)
         return dropped
 

@@ -22,7 +22,7 @@ from qa.domain import replay, tokens, views
 from qa.domain.errors import Unavailable
 from qa.domain.model import Change, Event, Poll, PollTally, ResultsVisibility, Role, Viewer
 from qa.realtime import notices
-from qa.realtime.connection import NOTHING, Connection
+from qa.realtime.connection import NOTHING, Connection, Kind
 from qa.realtime.tasks import TaskSet
 from qa.settings import Settings
 from qa.store.base import EventState, Store
@@ -308,7 +308,7 @@ class Room:
         if ok != self.storage_ok:
             self.storage_ok = ok
             self.broadcast(frame("status", self.last_seq, {"storage": "ok" if ok else "unavailable"}),
-                           self.last_seq, counts=True)
+                           self.last_seq, Kind.ABSOLUTE)
 
     # -- fan-out -------------------------------------------------------------------------------------
     def fan_out(self, change: Change) -> None:
@@ -335,19 +335,19 @@ class Room:
             if out is not None:
                 conn.push(out, change.seq)
 
-    def broadcast(self, out: str, seq: int, *, counts: bool = False, presence: bool = False) -> None:
+    def broadcast(self, out: str, seq: int, kind: Kind = Kind.CHANGE) -> None:
         for conn in self.connections:
-            conn.push(out, seq, counts=counts, presence=presence)
+            conn.push(out, seq, kind)
 
     def send_presence(self, conn: Connection, seq: int) -> None:
         """The count as last known, to one socket that just synced. A room that counted none yet has an update
         on its way (this socket's join scheduled it): never tell a connected viewer that nobody is here."""
         if self.presence > 0:
-            conn.push(frame("presence", self.last_seq, {"count": self.presence}), seq, presence=True)
+            conn.push(frame("presence", self.last_seq, {"count": self.presence}), seq, Kind.PRESENCE)
 
     def set_presence(self, count: int) -> None:
         self.presence = count
-        self.broadcast(frame("presence", self.last_seq, {"count": count}), self.last_seq, presence=True)
+        self.broadcast(frame("presence", self.last_seq, {"count": count}), self.last_seq, Kind.PRESENCE)
 
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
@@ -367,7 +367,7 @@ class Room:
                 counts = await self.hub.store.vote_counts(self.code, qids)
                 if counts:
                     self.broadcast(frame("votes", self.last_seq, {"counts": {str(k): v for k, v in counts.items()}}),
-                                   self.last_seq, counts=True)
+                                   self.last_seq, Kind.ABSOLUTE)
             for pid in pids:
                 await self.send_poll_results(pid)
         except Unavailable:
@@ -387,14 +387,14 @@ class Room:
             out = frame("moderation.counts", self.last_seq, counts)
             for conn in self.connections:
                 if conn.wants_counts:
-                    conn.push(out, self.last_seq, counts=True)
+                    conn.push(out, self.last_seq, Kind.ABSOLUTE)
 
     async def send_moderation_counts(self, conn: Connection) -> None:
         """The current counts to one socket that just asked for them."""
         state = await self.state()
         if state is not None:
             conn.push(frame("moderation.counts", self.last_seq, views.moderation_counts(state.counts)),
-                      self.last_seq, counts=True)
+                      self.last_seq, Kind.ABSOLUTE)
 
     async def send_poll_results(self, pid: int, only: Collection[Connection] | None = None) -> None:
         store = self.hub.store
@@ -422,7 +422,7 @@ class Room:
                 cache[key] = None if data is None else frame("poll.results", self.last_seq, data)
             out = cache[key]
             if out is not None:
-                conn.push(out, self.last_seq, counts=True)
+                conn.push(out, self.last_seq, Kind.ABSOLUTE)
 
     async def send_all_counts(self, only: Connection | None = None) -> None:
         """Absolute counts for everything visible: after a resume or a recovery nothing is lost."""
@@ -432,7 +432,7 @@ class Room:
         counts = {str(q.id): q.votes for q in state.questions if q.status.value in ("approved", "answered")}
         out = frame("votes", self.last_seq, {"counts": counts})
         for conn in [only] if only is not None else self.connections:
-            conn.push(out, self.last_seq, counts=True)
+            conn.push(out, self.last_seq, Kind.ABSOLUTE)
         conns = self.connections if only is None else [only]
         for poll, _ in state.polls:
             await self.send_poll_results(poll.id, conns)

@@ -19,7 +19,7 @@ from qa.commands import Commands
 from qa.domain import fields, tokens
 from qa.domain.errors import DomainError, RateLimited, Unavailable
 from qa.domain.model import Role, Viewer
-from qa.realtime.connection import Connection
+from qa.realtime.connection import Connection, Kind
 from qa.realtime.hub import Hub, Room, frame
 from qa.web import rawsend, wsprotocol
 from qa.web.errors import error_body
@@ -222,7 +222,7 @@ async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[st
     if kind == "ping" and conn.credential is None:
         # Every open phone pings; an attendee's ping needs no storage read (tokens are re-checked only for
         # sockets that hold one).
-        conn.push(frame("pong", room.last_seq, {}), room.last_seq, counts=True)
+        conn.push(frame("pong", room.last_seq, {}), room.last_seq, Kind.ABSOLUTE)
         return token
     try:
         if kind in COSTLY:
@@ -236,7 +236,7 @@ async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[st
             conn.abort(POLICY_VIOLATION, "token no longer valid")
             return None
         if kind == "ping":
-            conn.push(frame("pong", room.last_seq, {}), room.last_seq, counts=True)
+            conn.push(frame("pong", room.last_seq, {}), room.last_seq, Kind.ABSOLUTE)
         elif kind == "auth":
             given = msg.get("token")
             role = tokens.role_for_token(given if isinstance(given, str) else None, event, settings.admin_token)
@@ -275,7 +275,7 @@ async def _handle(hub: Hub, app: Any, room: Room, conn: Connection, msg: dict[st
 
 def _error(conn: Connection, room: Room, code: str, message: str, **extra: Any) -> None:
     data = error_body(code, message)["error"] | extra
-    conn.push(frame("error", room.last_seq, data), room.last_seq, counts=True)
+    conn.push(frame("error", room.last_seq, data), room.last_seq, Kind.ABSOLUTE)
 
 
 def _rate_limited(conn: Connection, room: Room, retry_after: float, message: str | None = None) -> None:
