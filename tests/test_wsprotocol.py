@@ -300,3 +300,22 @@ async def test_a_peer_that_was_behind_and_then_reads_is_read_again_not_aborted()
         assert not gone.is_set() and not protocol.transport.is_closing()
         await loop.sock_sendall(sock, _ping(b"after the stall"))
         await asyncio.wait_for(pong, 5)
+
+
+def _text(payload: bytes) -> bytes:
+    mask = os.urandom(4)
+    return struct.pack("!BB", 0x81, 0x80 | len(payload)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_closing_a_stalled_socket_does_not_read_its_flood_again() -> None:
+    """uvicorn's `websocket.close` resumes reading (to see the peer's close frame) when a message is waiting for the
+    app, whatever else paused it. The app may close a socket whose peer reads nothing (a slow consumer, 1013) just
+    then: reading it again would take its flood in for the rest of the stall, when the abort comes anyway."""
+    async with behind_on_writes(stall_seconds=0.5) as (_, protocol, _):
+        protocol.data_received(PINGS + _text(b'{"type":"ping"}'))  # the message waits for the app's receive()
+        assert protocol.read_paused and not protocol.transport.is_reading()
+        await protocol.send({"type": "websocket.close", "code": 1013, "reason": "too slow"})  # before it runs
+        assert protocol.close_sent and not protocol.transport.is_reading()
+        async with asyncio.timeout(5):
+            while not protocol.transport.is_closing():  # noqa: ASYNC110 - aborted at the stall's end
+                await asyncio.sleep(0.01)

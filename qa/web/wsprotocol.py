@@ -218,6 +218,9 @@ class FloorWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def send(self, message: Any) -> None:
         await super().send(message)
+        if message["type"] == "websocket.close" and self._stalled and not self.transport.is_closing():
+            # uvicorn resumed reading to see the peer's close frame; a stalled peer stays unread until its abort.
+            self.transport.pause_reading()
         if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
             # A refused handshake (403, 404, 429, 503) was answered in full: uvicorn would otherwise log "ASGI
             # callable returned without completing handshake" as an ERROR for every refusal.
