@@ -108,7 +108,8 @@ export function mountSpeakers(live) {
     }
   });
 
-  els.withdraw.addEventListener("click", async () => {
+  els.withdraw.addEventListener("click", async (e) => {
+    e.preventDefault(); // the button is also the page's plain form, for before and without the script
     const own = mine();
     if (!own) return;
     const r = await api("DELETE", `${base}/${own.id}`);

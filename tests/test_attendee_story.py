@@ -396,3 +396,117 @@ def test_a_returning_attendee_gets_a_page_of_a_few_kilobytes_and_no_moderator_fi
         linked = set(re.findall(r'(?:href|src)="/static/[0-9a-f]{12}/([\w.-]+)"', page.text))
         assert not {n for n in linked if n in ("console.css", "present.css", "booth.css", "report.css")
                     or (n.startswith("mod-") and n != "mod-counts.js")}, linked
+
+
+# -- withdrawing what is yours without JavaScript ------------------------------------------------------------------
+
+def _withdraw(client: Any, code: str, **form: str) -> Any:
+    return client.post(f"/e/{code}/withdraw", data=form, headers=ORIGIN, follow_redirects=False)
+
+
+def test_the_withdraw_form_takes_back_your_own_question_with_nothing_in_the_address(
+        floor: Floor, event: dict[str, Any], mod: Moderator) -> None:
+    code = event["code"]
+    asker, other = floor.participant(), floor.participant()
+    mine = ask(asker, code, "Asked, and then thought better of it?")
+    kept = ask(other, code, "A question that stays?")
+    for q in (mine, kept):
+        mod.moderate(q["id"], "approve")
+    page = asker.get(f"/e/{code}").text
+    form = (f'<form class="own-form" method="post" action="/e/{code}/withdraw"><input type="hidden" name="question" '
+            f'value="{mine["id"]}"><button type="submit" class="btn btn-quiet btn-small" data-action="withdraw">'
+            "Withdraw</button></form>")
+    assert form in page and page.count('action="/e/' + code + '/withdraw"><input type="hidden" name="question"') == 1
+    assert f'name="question" value="{kept["id"]}"><button type="submit" class="btn btn-quiet' not in page
+    theirs = other.get(f"/e/{code}").text  # each asker's page offers a withdraw form for their own question only
+    assert f'name="question" value="{kept["id"]}"><button type="submit" class="btn btn-quiet btn-small"' in theirs
+    assert f'name="question" value="{mine["id"]}"><button type="submit" class="btn btn-quiet btn-small"' not in theirs
+    # Someone else's question cannot be taken back: it is not theirs to find, and it stays.
+    assert _withdraw(other, code, question=str(mine["id"])).status_code == 303
+    assert {q["id"] for q in asker.get(f"/api/events/{code}").json()["questions"]} == {mine["id"], kept["id"]}
+    r = _withdraw(asker, code, question=str(mine["id"]))
+    assert r.status_code == 303 and r.headers["location"] == f"/e/{code}?withdrawn=question#withdraw-msg"
+    after = asker.get(r.headers["location"]).text
+    assert ('<p class="form-msg" id="withdraw-msg" data-kind="ok" role="status">Your question was withdrawn.</p>'
+            in after)
+    assert "thought better of it" not in after and "A question that stays?" in after
+    assert [q["id"] for q in asker.get(f"/api/events/{code}").json()["questions"]] == [kept["id"]]
+    assert _withdraw(asker, code, question=str(mine["id"])).status_code == 303  # a resent form: already gone
+    assert "withdraw-msg" not in asker.get(f"/e/{code}?withdrawn=elsewhere").text  # only the two it knows
+    foreign = asker.post(f"/e/{code}/withdraw", data={"question": str(kept["id"])},
+                         headers={"Origin": "https://elsewhere.example"}, follow_redirects=False)
+    assert foreign.status_code == 403  # the same CSRF rule as every write
+
+
+def test_the_withdraw_form_refuses_what_it_cannot_read_and_says_so(floor: Floor, event: dict[str, Any],
+                                                                  mod: Moderator) -> None:
+    code = event["code"]
+    asker = floor.participant()
+    q = ask(asker, code, "Still here after every bad form?")
+    mod.moderate(q["id"], "approve")
+    bad_forms: list[dict[str, str]] = [{}, {"question": ""}, {"question": "0"}, {"question": "-1"},
+                                       {"question": "abc"}, {"question": str(2**31 + 1)}, {"question": "\uff11"},
+                                       {"question": str(q["id"]), "request": "1"}, {"speaker": "1"}]
+    for form in bad_forms:
+        r = _withdraw(asker, code, **form)
+        assert r.status_code == 400, form
+        assert '<p class="form-msg" id="vote-msg" data-kind="error" role="alert">Something went wrong. Please try ' \
+               "again.</p>" in r.text
+        assert q["id"] in cards_with_own(r.text)  # the page itself, with its list
+    assert [x["id"] for x in asker.get(f"/api/events/{code}").json()["questions"]] == [q["id"]]
+    assert _withdraw(floor.participant(), code, question="x" * 100_000).status_code in (400, 413)
+
+
+def cards_with_own(page: str) -> list[int]:
+    start = page.index('id="q-list"')
+    return [int(qid) for qid, _ in CARD.findall(page[start:page.index("</ul>", start)])]
+
+
+def test_the_withdraw_form_is_rate_limited_like_the_api_and_says_so_on_the_card(settings: Settings) -> None:
+    with Floor(replace(settings, votes_per_minute=2)) as floor:
+        event = floor.create_event(code="takeback")
+        mod = Moderator(floor.host, event)
+        asker = floor.participant()
+        q = ask(asker, "takeback", "Withdrawn too often?")
+        mod.moderate(q["id"], "approve")
+        for gone in ("99998", "99999"):  # nothing to withdraw, but each counts
+            assert _withdraw(asker, "takeback", question=gone).status_code == 303
+        r = _withdraw(asker, "takeback", question=str(q["id"]))
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        card = dict(CARD.findall(r.text))[str(q["id"])]
+        assert ('class="form-msg q-note" data-kind="error">Too many requests. Please wait a moment and try again.'
+                in card)
+        assert [x["id"] for x in asker.get("/api/events/takeback").json()["questions"]] == [q["id"]]
+
+
+def test_the_withdraw_form_takes_back_a_waiting_floor_request_only(floor: Floor, event: dict[str, Any],
+                                                                   mod: Moderator) -> None:
+    code = event["code"]
+    guest, other = floor.participant(), floor.participant()
+    assert guest.post(f"/e/{code}/speak", data={"name": "Amina Diallo", "delegation": "Senegal"}, headers=ORIGIN,
+                      follow_redirects=False).status_code == 303
+    (request,) = guest.get(f"/api/events/{code}/speakers").json()
+    page = guest.get(f"/e/{code}").text
+    assert (f'<form class="own-form" method="post" action="/e/{code}/withdraw"><input type="hidden" name="request" '
+            f'value="{request["id"]}"><button class="btn btn-quiet" id="sp-withdraw" type="submit">') in page
+    assert 'name="request" value=""><button class="btn btn-quiet" id="sp-withdraw" type="submit" hidden>' in \
+        other.get(f"/e/{code}").text  # nothing to withdraw: the button is there for the script, hidden
+    refused = _withdraw(other, code, request=str(request["id"]))
+    assert refused.status_code == 403 and 'id="sp-msg" aria-live="polite" data-kind="error">' in refused.text
+    r = _withdraw(guest, code, request=str(request["id"]))
+    assert r.status_code == 303 and r.headers["location"] == f"/e/{code}?withdrawn=request#speakers"
+    after = guest.get(r.headers["location"]).text
+    assert 'id="sp-msg" aria-live="polite" data-kind="ok">Your request was withdrawn.</p>' in after
+    assert "You are number" not in after
+    assert [s["status"] for s in mod.client.get(f"/api/events/{code}/speakers",
+                                                headers=mod.auth).json()] in ([], ["withdrawn"])
+    # A request that has the floor is no longer waiting: the page says so, and the request stands.
+    assert guest.post(f"/e/{code}/speak", data={"name": "Amina Diallo", "delegation": "Senegal"}, headers=ORIGIN,
+                      follow_redirects=False).status_code == 303
+    again = next(s for s in guest.get(f"/api/events/{code}/speakers").json() if s["status"] == "waiting")
+    assert mod.client.post(f"/api/events/{code}/speakers/{again['id']}/moderate", json={"action": "give"},
+                           headers=mod.auth).status_code == 200
+    speaking = guest.get(f"/e/{code}").text
+    assert "You have the floor." in speaking and 'id="sp-withdraw" type="submit" hidden>' in speaking
+    late = _withdraw(guest, code, request=str(again["id"]))
+    assert late.status_code == 409 and "This request is no longer waiting." in late.text

@@ -286,19 +286,22 @@ async def admin(request: Request) -> Response:
 
 
 async def attendee(request: Request, refused: str | None = None, kept: dict[str, str] | None = None,
-                   floor_refused: str | None = None, vote_refused: VoteRefusal | None = None) -> Response:
+                   floor_refused: str | None = None, vote_refused: VoteRefusal | None = None,
+                   withdraw_refused: WithdrawRefusal | None = None) -> Response:
     event = await _event(request)
     await issue(request)
     viewer = Viewer(Role.ATTENDEE, request.scope["state"]["participant"])
     snap = await _snapshot(request, event, viewer)
     asked = request.query_params.get("asked")
+    withdrawn = request.query_params.get("withdrawn")
     return _render(request, "attendee.html", for_event=event, scope="attendee", event=snap["event"], snapshot=snap,
                    code=event.code,
                    join_url=join_url(request, event.code), asked=asked if asked in ASK_RESULTS else None,
                    refused=refused, kept=kept or {}, floor_refused=floor_refused,
                    my_request=next((r for r in snap.get("speakers", []) if r.get("mine")), None),
                    questions=page_list(snap["questions"], snap["event"], request.app.state.settings.page_questions),
-                   vote_refused=vote_refused)
+                   vote_refused=vote_refused, withdrawn=withdrawn if withdrawn in WITHDRAWN else None,
+                   withdraw_refused=withdraw_refused)
 
 
 async def moderate(request: Request) -> Response:
@@ -482,6 +485,52 @@ async def vote_form(request: Request) -> Response:
     return RedirectResponse(f"/e/{event.code}#question-{qid}", status_code=303)
 
 
+# -- withdrawing what is yours, without JavaScript ---------------------------------------------------------
+WITHDRAWN = {"question": "withdraw-msg", "request": "speakers"}  # what the form names -> where the page says so
+
+
+@dataclass(frozen=True)
+class WithdrawRefusal:
+    """Why a plain-HTML withdrawal was refused, for the page shown again: the error's code, and what it was of."""
+
+    code: str
+    what: str  # "question" or "request"
+    item: int | None  # its id, when the form named one
+
+
+async def withdraw_form(request: Request) -> Response:
+    """Withdraw your own question or your waiting request to speak as a plain HTML form (before or without the
+    script): `question=<id>` or `request=<id>` in the body, never in the address; 303 back to the page with
+    `?withdrawn=question|request`. One already gone counts as withdrawn, as the script counts a 404 (a second click,
+    a resent form); any other refusal shows the page again with the reason."""
+    event = await _event(request)
+    settings = request.app.state.settings
+    raw = await read_body(request.stream(), request.headers, settings.max_body_bytes)
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    named = [what for what in WITHDRAWN if what in form]
+    what = named[0] if len(named) == 1 else None
+    item = _question_id(form.get(what)) if what else None
+    try:
+        if what is None or item is None:
+            raise Invalid("The withdraw form needs one question or request id.", "invalid_withdraw")
+        me = await require_attendee(request, event)  # the page that showed the form issued the cookie
+        await api_routes.limit(request, "own", settings.votes_per_minute)
+        commands = request.app.state.commands
+        try:
+            if what == "question":
+                await commands.withdraw(event.code, item, me)
+            else:
+                await commands.withdraw_floor(event.code, item, me)
+        except NotFound:
+            pass  # already gone: withdrawn
+    except DomainError as exc:
+        response = await attendee(request, withdraw_refused=WithdrawRefusal(exc.code, what or "question", item))
+        response.status_code = status_of(exc)
+        response.headers.update(retry_headers(exc))
+        return response
+    return RedirectResponse(f"/e/{event.code}?withdrawn={what}#{WITHDRAWN[what]}", status_code=303)
+
+
 routes = [
     Route("/", home),
     Route("/i18n/{version}/{name}.js", messages_module),
@@ -491,6 +540,7 @@ routes = [
     Route("/e/{code}/ask", ask_form, methods=["POST"]),
     Route("/e/{code}/speak", floor_form, methods=["POST"]),
     Route("/e/{code}/vote", vote_form, methods=["POST"]),
+    Route("/e/{code}/withdraw", withdraw_form, methods=["POST"]),
     Route("/e/{code}/moderate", moderate),
     Route("/e/{code}/present", present),
     Route("/e/{code}/overlay", overlay),

@@ -212,6 +212,44 @@ def test_without_javascript_a_vote_counts_and_a_second_press_withdraws_it(browse
         ctx.close()
 
 
+def test_without_javascript_the_asker_withdraws_their_question_and_their_request_to_speak(browser: Any,
+                                                                                         event: Event) -> None:
+    ctx = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    ctx.set_default_timeout(8000)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{event.base}/e/{event.code}")
+        page.fill("#q-text", "Asked, approved, then withdrawn without JavaScript?")
+        page.click("#q-send")
+        page.wait_for_url("**/e/*?asked=pending#ask")
+        (q,) = [q for q in event.queue().values() if q["text"].startswith("Asked, approved, then withdrawn")]
+        event.mod("POST", f"/questions/{q['id']}/moderate", {"action": "approve"})
+        page.goto(f"{event.base}/e/{event.code}")
+        card = page.locator(f"#q-list #question-{q['id']}")
+        withdraw = card.get_by_role("button", name="Withdraw")
+        expect(withdraw).to_be_visible()
+        box = withdraw.bounding_box()
+        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]  # on the phone
+        expect(card.locator("button.vote")).to_have_count(0)  # their own: a count, no upvote
+        withdraw.click()
+        page.wait_for_url(f"**/e/{event.code}?withdrawn=question#withdraw-msg")
+        expect(page.locator("#withdraw-msg")).to_have_text("Your question was withdrawn.")
+        expect(page.locator(f"#question-{q['id']}")).to_have_count(0)
+        assert q["id"] not in event.queue()
+        page.fill("#sp-name", "Amina Diallo")
+        page.fill("#sp-delegation", "Senegal")
+        page.click("#sp-send")
+        page.wait_for_url(f"**/e/{event.code}#speakers")
+        expect(page.locator("#sp-state")).to_have_text("You are number 1 on the list.")
+        page.click("#sp-withdraw")
+        page.wait_for_url(f"**/e/{event.code}?withdrawn=request#speakers")
+        expect(page.locator("#sp-msg")).to_have_text("Your request was withdrawn.")
+        expect(page.locator("#sp-mine")).to_be_hidden()
+        assert "Amina" not in page.url and "Senegal" not in page.url
+    finally:
+        ctx.close()
+
+
 FRAMES = """window.__frames = [];
 const tick = () => {
   const list = document.getElementById("q-list");
