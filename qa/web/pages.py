@@ -390,13 +390,18 @@ async def qr(request: Request) -> Response:
 ASK_RESULTS = ("pending", "approved")
 
 
+async def _posted_form(request: Request) -> dict[str, str]:
+    """A plain HTML form's fields (form-encoded, bounded by FLOOR_MAX_BODY_BYTES; the first of a repeated name)."""
+    raw = await read_body(request.stream(), request.headers, request.app.state.settings.max_body_bytes)
+    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
 async def ask_form(request: Request) -> Response:
     """The ask form as a plain HTML form (before or without the script): ask, then 303 back to the page with the
     outcome (`?asked=pending|approved`). Nothing typed goes into the address; on a refusal the page is shown again
     with the words kept in the form and the reason."""
     event = await _event(request)
-    raw = await read_body(request.stream(), request.headers, request.app.state.settings.max_body_bytes)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = await _posted_form(request)
     anonymous = form.get("anonymous") in ("on", "true", "1")
     body: dict[str, Any] = {"text": form.get("text", ""), "anonymous": anonymous}
     if not anonymous:
@@ -423,8 +428,7 @@ async def floor_form(request: Request) -> Response:
     """Request the floor as a plain HTML form (before or without the script): 303 back to the page, which shows
     the request's place; a refusal shows the page again with the reason. Nothing typed goes into the address."""
     event = await _event(request)
-    raw = await read_body(request.stream(), request.headers, request.app.state.settings.max_body_bytes)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = await _posted_form(request)
     body = {k: form[k] for k in ("name", "delegation", "group", "language", "kind") if form.get(k)}
     try:
         me = await require_attendee(request, event)
@@ -464,8 +468,7 @@ async def vote_form(request: Request) -> Response:
     choice (`add` or `withdraw`, which the page sets from what this participant voted) come in the body, never in
     the address; 303 back to the page at the question's card; a refusal shows the page again with the reason."""
     event = await _event(request)
-    raw = await read_body(request.stream(), request.headers, request.app.state.settings.max_body_bytes)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = await _posted_form(request)
     qid = _question_id(form.get("question"))
     settings = request.app.state.settings
     try:
@@ -505,8 +508,7 @@ async def withdraw_form(request: Request) -> Response:
     a resent form); any other refusal shows the page again with the reason."""
     event = await _event(request)
     settings = request.app.state.settings
-    raw = await read_body(request.stream(), request.headers, settings.max_body_bytes)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = await _posted_form(request)
     named = [what for what in WITHDRAWN if what in form]
     what = named[0] if len(named) == 1 else None
     item = _question_id(form.get(what)) if what else None
