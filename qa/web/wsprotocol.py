@@ -184,7 +184,7 @@ class FloorWebSocketProtocol(WebSocketsSansIOProtocol):
             # a paused writer: it was behind, not gone.
             self._unstall()
             return
-        log.info("a WebSocket peer read nothing for %.0f s with its buffer full: aborted", self.stall_seconds)
+        log.info("a WebSocket peer left its unsent bytes unread for %.0f s: aborted", self.stall_seconds)
         self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
