@@ -95,9 +95,12 @@ def test_the_page_without_its_script_shows_the_askers_own_question_with_no_vote_
     asker, guest = floor.participant(), floor.participant()
     qid = mod.moderate(ask(asker, "panel", "Mine, on the plain page?")["id"], "approve")["id"]
     card = page_card(asker.get("/e/panel").text, qid)
-    assert "<form" not in card and "<button" not in card  # nothing to press on their own question
+    # Nothing to upvote on their own question: its count, and only the form that takes it back.
+    assert 'class="vote-form"' not in card and 'class="vote"' not in card and 'name="vote"' not in card
+    assert card.count("<form") == 1 and 'action="/e/panel/withdraw"' in card and card.count("<button") == 1
     assert '<span class="sr-only">Your question: 0 votes</span>' in card
-    assert "<form" in page_card(guest.get("/e/panel").text, qid)  # everyone else's page has the vote form
+    theirs = page_card(guest.get("/e/panel").text, qid)  # everyone else's page has the vote form, and no withdraw
+    assert 'class="vote-form"' in theirs and "/withdraw" not in theirs
     refused = asker.post("/e/panel/vote", data={"question": str(qid), "vote": "add"}, headers=ORIGIN,
                          follow_redirects=False)  # a crafted or stale form
     assert refused.status_code == 409 and "it already carries your interest" in refused.text
